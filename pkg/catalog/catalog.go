@@ -28,6 +28,10 @@ type Defaults struct {
 	RegistryMirrors map[string]string `yaml:"registryMirrors,omitempty"`
 	// Registries are the repositories prefixes images are pushed to.
 	Registries []string `yaml:"registries,omitempty"`
+	// SourceDate (YYYY-MM-DD) is the default SOURCE_DATE_EPOCH of builds:
+	// the timestamps in images come from the catalog, not the clock, so the
+	// same inputs give the same digests.
+	SourceDate string `yaml:"sourceDate,omitempty"`
 }
 
 // RIE pins a Runtime Interface Emulator release.

@@ -170,6 +170,9 @@ func Overlay(base, c *Catalog) *Catalog {
 	}
 	out.Defaults.Labels = mergeMaps(base.Defaults.Labels, d.Labels)
 	out.Defaults.RegistryMirrors = mergeMaps(base.Defaults.RegistryMirrors, d.RegistryMirrors)
+	if d.SourceDate != "" {
+		out.Defaults.SourceDate = d.SourceDate
+	}
 	if len(d.Registries) > 0 {
 		out.Defaults.Registries = d.Registries
 	}

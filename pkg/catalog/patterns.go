@@ -29,3 +29,6 @@ var (
 	argKeyPattern     = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 	argValuePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:/@=-]{0,255}$`)
 )
+
+// ValidPackage reports whether s may be used as an OS package name.
+func ValidPackage(s string) bool { return packagePattern.MatchString(s) }

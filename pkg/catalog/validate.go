@@ -103,6 +103,11 @@ func (v *validator) defaults(file string, d Defaults) {
 	if d.AWSRegistry != "" {
 		v.check(file, "defaults.awsRegistry", d.AWSRegistry, registryPattern.MatchString(d.AWSRegistry), "a registry host with an optional path")
 	}
+	if d.SourceDate != "" {
+		if _, err := ParseDate(d.SourceDate); err != nil {
+			v.addf(file, "defaults.sourceDate", "%v", err)
+		}
+	}
 	v.rie(file, d.RIE)
 	v.labels(file, "defaults.labels", d.Labels)
 	for _, k := range sortedKeys(d.RegistryMirrors) {

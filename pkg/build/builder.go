@@ -1,0 +1,226 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
+	"github.com/lambdaimg/lambdaimg/pkg/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// Builder builds jobs through one BuildKit connection into one store.
+type Builder struct {
+	conn  *buildkit.Conn
+	store *store.Store
+	opts  Options
+}
+
+// New returns a Builder.
+func New(conn *buildkit.Conn, st *store.Store, opts Options) *Builder {
+	if opts.Jobs <= 0 {
+		opts.Jobs = 4
+	}
+	return &Builder{conn: conn, store: st, opts: opts}
+}
+
+// prepared is what every job of one context shares.
+type prepared struct {
+	dir       string            // the written context
+	imageArgs map[string]string // *_IMAGE args after mirroring
+	rie       map[string]string // arch -> <dir>/aws-lambda-rie, alone in its dir
+}
+
+// Build runs every job and returns one result per job, in job order. The
+// error is for problems that stop the whole run (no work dir, bad options);
+// a failing target is a Failed result, and the others go on unless
+// FailFast is set.
+func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
+	workDir := b.opts.WorkDir
+	if workDir == "" {
+		d, err := os.MkdirTemp("", "lambdaimg-build-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		workDir = d
+	}
+	preps := map[*render.Context]*prepared{}
+	for _, j := range jobs {
+		if _, ok := preps[j.Context]; ok {
+			continue
+		}
+		p, err := b.prepare(j.Context, workDir)
+		if err != nil {
+			return nil, err
+		}
+		preps[j.Context] = p
+	}
+	disp, err := newDisplay(b.opts.ProgressOut, b.opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]Result, len(jobs))
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	eg := errgroup.Group{}
+	eg.SetLimit(b.opts.Jobs)
+	for i, j := range jobs {
+		eg.Go(func() error {
+			start := time.Now()
+			r := b.run(runCtx, j, preps[j.Context], disp)
+			r.Duration = time.Since(start)
+			r.Seconds = float64(r.Duration.Milliseconds()) / 1000
+			if r.Status == Failed && b.opts.FailFast {
+				cancel() // the others end as Canceled
+			}
+			results[i] = r
+			return nil
+		})
+	}
+	eg.Wait()
+	warnings, derr := disp.close()
+	for _, w := range warnings {
+		fmt.Fprintf(b.opts.ProgressOut, "warning: %s\n", w.Short)
+	}
+	if derr != nil && !errors.Is(derr, context.Canceled) {
+		fmt.Fprintf(b.opts.ProgressOut, "progress display: %v\n", derr)
+	}
+	return results, nil
+}
+
+// prepare writes a context into workDir and works out its image arguments
+// and emulator binaries.
+func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) {
+	t := c.Target
+	dir := filepath.Join(workDir, t.Runtime.ID, t.Variant)
+	if err := c.Write(dir); err != nil {
+		return nil, fmt.Errorf("writing the context of %s: %w", t.Name(), err)
+	}
+	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		return nil, err
+	}
+	args, err := imageArgs(df)
+	if err != nil {
+		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
+	}
+	for k, v := range args {
+		if args[k], err = Mirror(v, b.opts.Mirrors); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Name(), err)
+		}
+	}
+	p := &prepared{dir: dir, imageArgs: args, rie: map[string]string{}}
+	if b.opts.RIEDir != "" && t.WithRIE() {
+		for _, a := range t.Arches {
+			bin, err := rieBinary(b.opts.RIEDir, string(a))
+			if err != nil {
+				return nil, err
+			}
+			dst := filepath.Join(workDir, ".rie", string(a), "aws-lambda-rie")
+			if err := copyFile(bin, dst, 0o755); err != nil {
+				return nil, fmt.Errorf("--rie: %w", err)
+			}
+			p.rie[string(a)] = dst
+		}
+	}
+	return p, nil
+}
+
+// jobKey is the build key of a job: the context's inputs digest and every
+// option that changes the image.
+func (b *Builder) jobKey(j Job, p *prepared) (string, error) {
+	parts := map[string]string{
+		"inputs":            j.Context.Digest,
+		"platform":          j.Arch.Platform(),
+		"source-date-epoch": strconv.FormatInt(b.opts.SourceDateEpoch, 10),
+	}
+	for k, v := range p.imageArgs {
+		parts["image:"+k] = v
+	}
+	for k, v := range b.opts.BuildArgs {
+		parts["arg:"+k] = v
+	}
+	if bin, ok := p.rie[string(j.Arch)]; ok {
+		sum, err := hashFile(bin)
+		if err != nil {
+			return "", err
+		}
+		parts["rie"] = sum
+	}
+	return key(parts), nil
+}
+
+func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Result {
+	t := j.Context.Target
+	ref := store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)}
+	r := Result{Target: t.Name(), Runtime: t.Runtime.ID, Variant: t.Variant, Platform: j.Arch.Platform(), Store: ref.Name()}
+	fail := func(err error) Result {
+		r.Status, r.Reason = Failed, err.Error()
+		if ctx.Err() != nil {
+			r.Status = Canceled
+		}
+		return r
+	}
+	if ctx.Err() != nil {
+		r.Status, r.Reason = Canceled, "canceled before it started"
+		return r
+	}
+	if !b.conn.Supports(r.Platform) {
+		r.Status = Skipped
+		r.Reason = fmt.Sprintf("BuildKit at %s has no %s worker (workers: %s); for arm64 on x86_64 install qemu-user-static and register binfmt_misc (make buildkit)",
+			b.conn.Addr, r.Platform, strings.Join(b.conn.Platforms, ", "))
+		return r
+	}
+	k, err := b.jobKey(j, p)
+	if err != nil {
+		return fail(err)
+	}
+	if !b.opts.Pull {
+		if e, ok, err := b.store.Get(ref); err == nil && ok && e.BuildKey == k {
+			if img, err := b.store.Image(e); err == nil {
+				r.Status, r.Digest, r.Size = Unchanged, e.Descriptor.Digest.String(), imageSize(img)
+				r.Reason = "inputs unchanged since the stored build (--pull rebuilds)"
+				return r
+			}
+		}
+	}
+	out, err := os.MkdirTemp(filepath.Dir(p.dir), ".oci-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(out)
+	if err := b.solve(ctx, j, p, out, disp.attach(j.Name())); err != nil {
+		r = fail(err)
+		r.FailedLines = failedLines(err)
+		return r
+	}
+	ann := map[string]string{
+		store.AnnImage:    t.Image,
+		store.AnnTags:     strings.Join(t.Runtime.Tags, ","),
+		store.AnnDefault:  strconv.FormatBool(t.Default),
+		store.AnnInputs:   j.Context.Digest,
+		store.AnnBuildKey: k,
+		store.AnnCreated:  time.Unix(b.opts.SourceDateEpoch, 0).UTC().Format(time.RFC3339),
+	}
+	img, err := store.SingleImage(out)
+	if err != nil {
+		return fail(fmt.Errorf("reading the build result: %w", err))
+	}
+	if err := checkPlatform(img, j.Arch); err != nil {
+		return fail(err)
+	}
+	desc, err := b.store.Put(ref, img, ann)
+	if err != nil {
+		return fail(err)
+	}
+	r.Status, r.Digest, r.Size = Built, desc.Digest.String(), imageSize(img)
+	return r
+}

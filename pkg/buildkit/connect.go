@@ -1,0 +1,168 @@
+package buildkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/appdefaults"
+)
+
+// Where the address came from.
+const (
+	SourceFlag     = "--addr"
+	SourceEnv      = "BUILDKIT_HOST"
+	SourceDefault  = "default socket"
+	SourceEmbedded = "lambdaimg's own buildkitd"
+)
+
+// ErrUnavailable is returned (wrapped) when no BuildKit daemon can be used.
+var ErrUnavailable = errors.New("BuildKit is not available")
+
+// Options say how to find a daemon.
+type Options struct {
+	// Addr is the --addr flag; empty means BUILDKIT_HOST, the default
+	// socket, then the embedded daemon.
+	Addr string
+	// StateDir holds the embedded daemon's socket, state and log
+	// (default: <user cache dir>/lambdaimg/buildkitd).
+	StateDir string
+	// NoStart stops lambdaimg from starting its own daemon.
+	NoStart bool
+	// Timeout bounds each reachability check (default 5s).
+	Timeout time.Duration
+	// Logf reports what is being done (e.g. starting the daemon).
+	Logf func(format string, args ...any)
+}
+
+// Conn is a connected client and what it is connected to.
+type Conn struct {
+	*client.Client
+	Addr      string
+	Source    string
+	Version   string
+	Platforms []string // what the workers can build, e.g. linux/amd64
+}
+
+// Supports reports whether a worker can build for platform (linux/arm64).
+func (c *Conn) Supports(platform string) bool {
+	want, err := platforms.Parse(platform)
+	if err != nil {
+		return false
+	}
+	m := platforms.Only(want)
+	for _, p := range c.Platforms {
+		if pp, err := platforms.Parse(p); err == nil && m.Match(pp) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *Options) defaults() {
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.StateDir == "" {
+		o.StateDir = DefaultStateDir()
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+}
+
+// DefaultStateDir is where the embedded daemon lives.
+func DefaultStateDir() string {
+	if d := os.Getenv("LAMBDAIMG_BUILDKITD_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "lambdaimg", "buildkitd")
+	}
+	return filepath.Join(os.TempDir(), "lambdaimg-buildkitd")
+}
+
+// EmbeddedAddr is the socket of the embedded daemon in stateDir.
+func EmbeddedAddr(stateDir string) string {
+	return "unix://" + filepath.Join(stateDir, "buildkitd.sock")
+}
+
+// Connect returns a client for the first daemon that answers. An explicit
+// address (--addr or BUILDKIT_HOST) that does not answer is an error within
+// Timeout; otherwise the default socket is tried, then the embedded daemon,
+// which is started when buildkitd is installed.
+func Connect(ctx context.Context, o Options) (*Conn, error) {
+	o.defaults()
+	if o.Addr != "" {
+		return dial(ctx, o, o.Addr, SourceFlag)
+	}
+	if env := os.Getenv("BUILDKIT_HOST"); env != "" {
+		return dial(ctx, o, env, SourceEnv)
+	}
+	if c, err := dial(ctx, o, appdefaults.Address, SourceDefault); err == nil {
+		return c, nil
+	}
+	addr := EmbeddedAddr(o.StateDir)
+	if c, err := dial(ctx, o, addr, SourceEmbedded); err == nil {
+		return c, nil
+	}
+	if o.NoStart {
+		return nil, fmt.Errorf("%w: nothing answers at %s or %s; start buildkitd or pass --addr", ErrUnavailable, appdefaults.Address, addr)
+	}
+	if err := Start(ctx, o); err != nil {
+		return nil, err
+	}
+	return dial(ctx, o, addr, SourceEmbedded)
+}
+
+// dial connects and checks, within o.Timeout, that the daemon answers.
+func dial(ctx context.Context, o Options, addr, source string) (*Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	c, err := client.New(cctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s (%s): %v", ErrUnavailable, addr, source, err)
+	}
+	ws, err := c.ListWorkers(cctx)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("%w: nothing answers at %s (%s) within %s: %v\n"+
+			"start buildkitd there, point --addr or BUILDKIT_HOST at a running one, or unset them to let lambdaimg start its own",
+			ErrUnavailable, addr, source, o.Timeout, err)
+	}
+	conn := &Conn{Client: c, Addr: addr, Source: source}
+	seen := map[string]bool{}
+	for _, w := range ws {
+		for _, p := range w.Platforms {
+			s := platforms.Format(p)
+			if !seen[s] {
+				seen[s] = true
+				conn.Platforms = append(conn.Platforms, s)
+			}
+		}
+	}
+	sort.Strings(conn.Platforms)
+	if info, err := c.Info(cctx); err == nil {
+		conn.Version = info.BuildkitVersion.Version
+	}
+	return conn, nil
+}
+
+// installHint says how to get BuildKit.
+const installHint = "install it with `make buildkit` (scripts/install-buildkit.sh: runc from the OS packages, buildkitd with `go install`), or point --addr / BUILDKIT_HOST at a running buildkitd (e.g. tcp://builder:1234)"
+
+// lookBuildkitd finds the buildkitd binary.
+func lookBuildkitd() (string, error) {
+	p, err := exec.LookPath("buildkitd")
+	if err != nil {
+		return "", fmt.Errorf("%w: no daemon answers and buildkitd is not installed; %s", ErrUnavailable, installHint)
+	}
+	return p, nil
+}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/spf13/cobra"
+)
+
+func newBuilderCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "builder",
+		Short: "Show or stop the BuildKit daemon lambdaimg builds with",
+		Example: `  lambdaimg builder status
+  lambdaimg builder status -o json
+  lambdaimg builder stop`,
+	}
+	cmd.AddCommand(newBuilderStatusCmd(), newBuilderStopCmd())
+	return cmd
+}
+
+type builderStatus struct {
+	Address   string   `json:"address"`
+	Source    string   `json:"source"`
+	Version   string   `json:"version"`
+	Platforms []string `json:"platforms"`
+	Embedded  bool     `json:"embedded"`
+	PID       int      `json:"pid,omitempty"`
+	StateDir  string   `json:"stateDir,omitempty"`
+}
+
+func newBuilderStatusCmd() *cobra.Command {
+	var addr, output string
+	var start bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show which BuildKit daemon lambdaimg would use, its version and platforms",
+		Example: `  lambdaimg builder status
+  lambdaimg builder status --addr tcp://builder:1234 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return &UsageError{fmt.Errorf("-o %q: use text or json", output)}
+			}
+			conn, err := buildkit.Connect(cmd.Context(), buildkit.Options{Addr: addr, NoStart: !start})
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			st := builderStatus{Address: conn.Addr, Source: conn.Source, Version: conn.Version, Platforms: conn.Platforms,
+				Embedded: conn.Source == buildkit.SourceEmbedded}
+			if st.Embedded {
+				st.StateDir = buildkit.DefaultStateDir()
+				st.PID, _ = buildkit.EmbeddedPID(st.StateDir)
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "address:   %s (%s)\nversion:   %s\nplatforms: %v\n", st.Address, st.Source, st.Version, st.Platforms)
+			if st.Embedded {
+				fmt.Fprintf(w, "pid:       %d\nstate:     %s\n", st.PID, st.StateDir)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "BuildKit address to check (default as for build)")
+	cmd.Flags().BoolVar(&start, "start", false, "start lambdaimg's own buildkitd if nothing answers")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func newBuilderStopCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "stop",
+		Short:   "Stop the buildkitd that lambdaimg started",
+		Example: "  lambdaimg builder stop",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir := buildkit.DefaultStateDir()
+			err := buildkit.Stop(cmd.Context(), dir)
+			if buildkit.IsNotRunning(err) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "lambdaimg's own buildkitd is not running")
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "stopped lambdaimg's buildkitd (state kept in %s)\n", dir)
+			return nil
+		},
+	}
+}

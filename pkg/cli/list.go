@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/spf13/cobra"
+)
+
+type listOptions struct {
+	output string
+}
+
+// runtimeInfo is one row of `lambdaimg list`, also its JSON form.
+type runtimeInfo struct {
+	ID             string   `json:"id"`
+	Language       string   `json:"language"`
+	Version        string   `json:"version"`
+	OS             string   `json:"os"`
+	Architectures  []string `json:"architectures"`
+	Tags           []string `json:"tags"`
+	Variants       []string `json:"variants"`
+	DefaultVariant string   `json:"defaultVariant"`
+	Deprecated     string   `json:"deprecated,omitempty"`
+	BlockCreate    string   `json:"blockCreate,omitempty"`
+	BlockUpdate    string   `json:"blockUpdate,omitempty"`
+	IsDeprecated   bool     `json:"isDeprecated"`
+}
+
+func newListCmd(g *globalOptions, env Env) *cobra.Command {
+	o := &listOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the catalog's runtimes, variants and architectures",
+		Long: `List every runtime of the catalog with its language version, the OS AWS
+builds it on, its architectures, its variants (the default one marked *) and
+its deprecation date. Runtimes past their deprecation date are marked.`,
+		Example: `  lambdaimg list
+  lambdaimg list -o json | jq '.[] | select(.isDeprecated | not) | .id'
+  lambdaimg list --catalog my-runtimes.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.output != "table" && o.output != "json" {
+				return &UsageError{fmt.Errorf("-o %q: use table or json", o.output)}
+			}
+			c, _, err := g.load()
+			if err != nil {
+				return err
+			}
+			rows := listRuntimes(c, env)
+			out := cmd.OutOrStdout()
+			if o.output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUNTIME\tLANGUAGE\tVERSION\tOS\tARCHITECTURES\tVARIANTS\tDEPRECATED")
+			for _, r := range rows {
+				vs := make([]string, len(r.Variants))
+				for i, v := range r.Variants {
+					if v == r.DefaultVariant {
+						v += "*"
+					}
+					vs[i] = v
+				}
+				dep := r.Deprecated
+				if r.IsDeprecated {
+					dep += " (deprecated)"
+				}
+				if dep == "" {
+					dep = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Language, r.Version, r.OS,
+					strings.Join(r.Architectures, ","), strings.Join(vs, ","), dep)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+func listRuntimes(c *catalog.Catalog, env Env) []runtimeInfo {
+	now := env.Now()
+	rows := make([]runtimeInfo, 0, len(c.Runtimes))
+	for i := range c.Runtimes {
+		r := &c.Runtimes[i]
+		_, past := r.Deprecation(now)
+		info := runtimeInfo{
+			ID: r.ID, Language: string(r.Language), Version: r.Version, OS: string(r.OS),
+			Tags: r.Tags, DefaultVariant: r.DefaultVariant(),
+			Deprecated: r.Deprecated, BlockCreate: r.BlockCreate, BlockUpdate: r.BlockUpdate,
+			IsDeprecated: past,
+		}
+		for _, a := range r.Architectures {
+			info.Architectures = append(info.Architectures, string(a))
+		}
+		for v := range r.Variants {
+			info.Variants = append(info.Variants, v)
+		}
+		sortStrings(info.Variants)
+		rows = append(rows, info)
+	}
+	return rows
+}

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/lambdaimg/lambdaimg"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
+)
+
+type globalOptions struct {
+	catalog   string
+	templates string
+}
+
+// load reads, merges and validates the catalog and the templates.
+func (g *globalOptions) load() (*catalog.Catalog, *render.Templates, error) {
+	var tfs fs.FS
+	if g.templates != "" {
+		if st, err := os.Stat(g.templates); err != nil || !st.IsDir() {
+			return nil, nil, &UsageError{fmt.Errorf("--templates %s: not a directory", g.templates)}
+		}
+		tfs = os.DirFS(g.templates)
+	} else {
+		sub, err := fs.Sub(lambdaimg.Templates, "templates")
+		if err != nil {
+			return nil, nil, err
+		}
+		tfs = sub
+	}
+	tm, err := render.Load(tfs)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := catalog.Parse(lambdaimg.CatalogName, lambdaimg.Catalog)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.catalog != "" {
+		user, err := catalog.ReadFile(g.catalog)
+		if err != nil {
+			return nil, nil, err
+		}
+		if user.Extends == catalog.Builtin {
+			c = catalog.Overlay(c, user)
+		} else {
+			c = user
+		}
+	}
+	if err := catalog.Validate(c, tm); err != nil {
+		return nil, nil, fmt.Errorf("the catalog has problems:\n%w", err)
+	}
+	return c, tm, nil
+}

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X .../pkg/cli.Version=v1.2.3".
+var Version = "dev"
+
+// UsageError marks an error in how lambdaimg was called; main exits 2 for it.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// IsUsage reports whether err is a usage error.
+func IsUsage(err error) bool {
+	var u *UsageError
+	return errors.As(err, &u)
+}
+
+// Env is what commands need from the outside world, replaceable in tests.
+type Env struct {
+	Now    func() time.Time
+	Stderr io.Writer
+}
+
+// New returns the lambdaimg command tree.
+func New(env Env) *cobra.Command {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "lambdaimg",
+		Short: "Build, test and publish AWS Lambda container images",
+		Long: `lambdaimg builds AWS Lambda runtime images from a readable catalog
+(runtimes.yaml) and Dockerfile templates: AWS's own base images extended,
+or images built from Amazon Linux, Alpine, Debian, Ubuntu or CentOS with the
+Runtime Interface Client and the Runtime Interface Emulator layered in.`,
+		Example: `  lambdaimg list
+  lambdaimg generate --runtime python3.12 -o contexts
+  lambdaimg generate --all --os alpine --platform linux/arm64
+  lambdaimg build --runtime python3.8
+  lambdaimg builder status`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	if env.Stderr != nil {
+		root.SetErr(env.Stderr)
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
+	root.PersistentFlags().StringVar(&g.catalog, "catalog", "", "catalog file to use instead of the built-in runtimes.yaml (with 'extends: builtin' it adds to it)")
+	root.PersistentFlags().StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
+	root.AddCommand(
+		newListCmd(g, env),
+		newGenerateCmd(g, env),
+		newBuildCmd(g, env),
+		newBuilderCmd(),
+		newVersionCmd(),
+	)
+	return root
+}

@@ -1,0 +1,249 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+)
+
+// LabelPrefix namespaces lambdaimg's own image labels.
+const LabelPrefix = "io.lambdaimg."
+
+// Label keys lambdaimg sets on every image.
+const (
+	LabelRuntime = LabelPrefix + "runtime"
+	LabelVariant = LabelPrefix + "variant"
+	LabelInputs  = LabelPrefix + "inputs.sha256"
+)
+
+// File is one file of a build context.
+type File struct {
+	Path string // slash-separated, relative to the context root
+	Mode fs.FileMode
+	Data []byte
+}
+
+// Context is a rendered build context.
+type Context struct {
+	Target *catalog.Target
+	Files  []File
+	// Digest is the sha256 of the resolved catalog entry and the templates
+	// it was rendered from; it is also the io.lambdaimg.inputs.sha256 label.
+	Digest string
+}
+
+// KV is a key and a value, for sorted rendering of maps.
+type KV struct{ Key, Value string }
+
+// RIEStage is the download of the emulator for one architecture.
+type RIEStage struct {
+	Arch   string // TARGETARCH spelling: amd64, arm64
+	URL    string
+	SHA256 string
+}
+
+// Data is what templates see.
+type Data struct {
+	Runtime       string
+	Language      string
+	Version       string
+	Variant       string
+	OS            string
+	AWSOS         string
+	Tags          []string
+	Base          string
+	BuildBase     string
+	Packages      []string
+	BuildPackages []string
+	RIC           string
+	Handler       string
+	Arches        []string
+	Args          []KV
+	// RIE is true when the emulator is layered in; RIEStages is empty when
+	// the catalog pins no release (then --rie must supply a binary).
+	RIE        bool
+	RIEVersion string
+	RIEStages  []RIEStage
+	Labels     []KV
+	// Template is the Dockerfile template's path, for the header comment.
+	Template string
+	// Digest is filled in after hashing the rest.
+	Digest string
+}
+
+func newData(t *catalog.Target) Data {
+	r := t.Runtime
+	d := Data{
+		Runtime:       r.ID,
+		Language:      string(r.Language),
+		Version:       r.Version,
+		Variant:       t.Variant,
+		OS:            string(t.Spec.OS),
+		AWSOS:         string(r.OS),
+		Tags:          r.Tags,
+		Base:          t.Spec.Base,
+		BuildBase:     t.Spec.BuildBase,
+		Packages:      t.Spec.Packages,
+		BuildPackages: t.Spec.BuildPackages,
+		RIC:           t.Spec.RIC,
+		Handler:       t.Handler,
+		RIE:           t.WithRIE(),
+		Template:      "templates/" + dockerfilePath(r.Language, t.Spec.OS),
+	}
+	for _, a := range t.Spec.Architectures {
+		d.Arches = append(d.Arches, string(a))
+	}
+	d.Args = sortedKV(t.Spec.Args)
+	if d.RIE && t.RIE.URL != "" {
+		d.RIEVersion = t.RIE.Version
+		for _, a := range catalog.Arches {
+			d.RIEStages = append(d.RIEStages, RIEStage{Arch: a.GoArch(), URL: t.RIE.DownloadURL(a), SHA256: t.RIE.SHA256[a]})
+		}
+	}
+	labels := map[string]string{
+		"org.opencontainers.image.title":       "lambdaimg " + r.ID + " (" + t.Variant + ")",
+		"org.opencontainers.image.description": "AWS Lambda " + r.ID + " runtime image, " + t.Variant + " variant",
+		"org.opencontainers.image.version":     r.Version,
+		"org.opencontainers.image.base.name":   t.Spec.Base,
+		LabelRuntime:                           r.ID,
+		LabelVariant:                           t.Variant,
+	}
+	for k, v := range t.Labels {
+		labels[k] = v
+	}
+	d.Labels = sortedKV(labels)
+	return d
+}
+
+func sortedKV(m map[string]string) []KV {
+	out := make([]KV, 0, len(m))
+	for k, v := range m {
+		out = append(out, KV{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Render renders the build context of t.
+func (tm *Templates) Render(t *catalog.Target) (*Context, error) {
+	lang, osName := t.Runtime.Language, t.Spec.OS
+	if !tm.Has(lang, osName) {
+		return nil, fmt.Errorf("rendering %s: no template %s", t.Name(), dockerfilePath(lang, osName))
+	}
+	d := newData(t)
+	inputs, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	sources := tm.sources(lang, osName)
+	d.Digest = tm.digest(inputs, sources)
+	d.Labels = append(d.Labels, KV{LabelInputs, d.Digest})
+	sort.Slice(d.Labels, func(i, j int) bool { return d.Labels[i].Key < d.Labels[j].Key })
+
+	ctx := &Context{Target: t, Digest: d.Digest}
+	for _, src := range sources {
+		dir := path.Dir(src)
+		var dest string
+		mode := fs.FileMode(0o644)
+		switch {
+		case src == dockerfilePath(lang, osName):
+			dest = "Dockerfile"
+		case dir == partialsDir:
+			continue
+		default: // common/ and <lang>/files/
+			dest = strings.TrimSuffix(path.Base(src), ".tmpl")
+			if strings.HasSuffix(dest, ".sh") || dest == "bootstrap" {
+				mode = 0o755
+			}
+		}
+		data, err := tm.execute(src, d)
+		if err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", t.Name(), err)
+		}
+		ctx.Files = append(ctx.Files, File{Path: dest, Mode: mode, Data: data})
+	}
+	sort.Slice(ctx.Files, func(i, j int) bool { return ctx.Files[i].Path < ctx.Files[j].Path })
+	return ctx, nil
+}
+
+func (tm *Templates) execute(src string, d Data) ([]byte, error) {
+	text, err := fs.ReadFile(tm.fsys, src)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := tm.partials.Clone()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tpl.New(src).Parse(string(text)); err != nil {
+		return nil, fmt.Errorf("parsing template %s: %w", src, err)
+	}
+	var buf bytes.Buffer
+	if err := tpl.ExecuteTemplate(&buf, src, d); err != nil {
+		return nil, fmt.Errorf("template %s: %w", src, err)
+	}
+	return squeezeBlankLines(buf.Bytes()), nil
+}
+
+// squeezeBlankLines folds runs of blank lines left by template actions into
+// one, and ends the file with exactly one newline.
+func squeezeBlankLines(b []byte) []byte {
+	lines := strings.Split(string(b), "\n")
+	out := make([]string, 0, len(lines))
+	blank := false
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			if blank || len(out) == 0 {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		out = append(out, l)
+	}
+	return []byte(strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n")
+}
+
+// Write writes the context into dir, replacing what is there. It renders
+// into a sibling temporary directory first and swaps it in, so a failure
+// never leaves a half-written context behind.
+func (c *Context) Write(dir string) error {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	for _, f := range c.Files {
+		p := filepath.Join(tmp, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, f.Mode); err != nil {
+			return err
+		}
+		if err := os.Chmod(p, f.Mode); err != nil { // umask-proof
+			return err
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}

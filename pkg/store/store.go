@@ -1,0 +1,262 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/match"
+)
+
+// Annotations on each manifest descriptor in index.json.
+const (
+	AnnRefName  = "org.opencontainers.image.ref.name" // runtime/variant/arch
+	AnnCreated  = "org.opencontainers.image.created"
+	AnnRuntime  = "io.lambdaimg.runtime"
+	AnnVariant  = "io.lambdaimg.variant"
+	AnnArch     = "io.lambdaimg.arch"
+	AnnImage    = "io.lambdaimg.image"         // AWS's repository name: python, nodejs, ...
+	AnnTags     = "io.lambdaimg.tags"          // the catalog's tags, comma-separated
+	AnnDefault  = "io.lambdaimg.default"       // "true" for the runtime's default variant
+	AnnInputs   = "io.lambdaimg.inputs.sha256" // catalog entry and templates
+	AnnBuildKey = "io.lambdaimg.build.sha256"  // inputs plus build options
+	AnnTested   = "io.lambdaimg.smoke-test"    // "passed" when the smoke test passed
+)
+
+// Ref names one image in the store.
+type Ref struct {
+	Runtime string
+	Variant string
+	Arch    string // x86_64 or arm64
+}
+
+// Name is the ref.name annotation: runtime/variant/arch.
+func (r Ref) Name() string { return r.Runtime + "/" + r.Variant + "/" + r.Arch }
+
+// Platform is the image's OCI platform.
+func (r Ref) Platform() v1.Platform {
+	arch := r.Arch
+	if arch == "x86_64" {
+		arch = "amd64"
+	}
+	return v1.Platform{OS: "linux", Architecture: arch}
+}
+
+// Entry is one image in the store.
+type Entry struct {
+	Ref
+	Descriptor v1.Descriptor
+	Image      string   // AWS's repository name for the language
+	Tags       []string // the catalog's tags
+	Default    bool
+	Inputs     string
+	BuildKey   string
+	Created    string
+}
+
+// Store is an OCI image layout directory.
+type Store struct {
+	dir  string
+	path layout.Path
+}
+
+// DefaultDir is where images go unless --store says otherwise:
+// $LAMBDAIMG_STORE, else <user data dir>/lambdaimg/store.
+func DefaultDir() string {
+	if d := os.Getenv("LAMBDAIMG_STORE"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "lambdaimg", "store")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "lambdaimg", "store")
+	}
+	return filepath.Join(os.TempDir(), "lambdaimg-store")
+}
+
+// Open opens the store at dir, creating an empty layout if there is none.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		if _, statErr := os.Stat(filepath.Join(dir, "index.json")); statErr == nil {
+			return nil, fmt.Errorf("opening store %s: %w", dir, err)
+		}
+		if p, err = layout.Write(dir, empty.Index); err != nil {
+			return nil, fmt.Errorf("creating store %s: %w", dir, err)
+		}
+	}
+	return &Store{dir: dir, path: p}, nil
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Path returns the layout, for readers that want ggcr's API.
+func (s *Store) Path() layout.Path { return s.path }
+
+// lock takes an exclusive lock on the store for the duration of fn, so
+// concurrent builds (even from several processes) never lose an entry.
+func (s *Store) lock(fn func() error) error {
+	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return fn()
+}
+
+// Put stores img under ref, replacing what was there, with ann added to
+// the descriptor's annotations. It returns the stored descriptor.
+func (s *Store) Put(ref Ref, img v1.Image, ann map[string]string) (v1.Descriptor, error) {
+	annotations := map[string]string{
+		AnnRefName: ref.Name(),
+		AnnRuntime: ref.Runtime,
+		AnnVariant: ref.Variant,
+		AnnArch:    ref.Arch,
+	}
+	for k, v := range ann {
+		annotations[k] = v
+	}
+	plat := ref.Platform()
+	var desc v1.Descriptor
+	err := s.lock(func() error {
+		if err := s.path.ReplaceImage(img, match.Annotation(AnnRefName, ref.Name()),
+			layout.WithAnnotations(annotations), layout.WithPlatform(plat)); err != nil {
+			return err
+		}
+		e, ok, err := s.get(ref)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("image missing right after writing it")
+		}
+		desc = e.Descriptor
+		return nil
+	})
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("storing %s: %w", ref.Name(), err)
+	}
+	return desc, nil
+}
+
+// Remove drops ref from the index (its blobs stay until GC).
+func (s *Store) Remove(ref Ref) error {
+	return s.lock(func() error {
+		return s.path.RemoveDescriptors(match.Annotation(AnnRefName, ref.Name()))
+	})
+}
+
+// List returns every image in the store, sorted by ref name.
+func (s *Store) List() ([]Entry, error) {
+	ii, err := s.path.ImageIndex()
+	if err != nil {
+		return nil, fmt.Errorf("reading store %s: %w", s.dir, err)
+	}
+	m, err := ii.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading store %s: %w", s.dir, err)
+	}
+	var out []Entry
+	for _, d := range m.Manifests {
+		a := d.Annotations
+		if a[AnnRuntime] == "" {
+			continue // not ours
+		}
+		e := Entry{
+			Ref:        Ref{Runtime: a[AnnRuntime], Variant: a[AnnVariant], Arch: a[AnnArch]},
+			Descriptor: d,
+			Image:      a[AnnImage],
+			Default:    a[AnnDefault] == "true",
+			Inputs:     a[AnnInputs],
+			BuildKey:   a[AnnBuildKey],
+			Created:    a[AnnCreated],
+		}
+		if a[AnnTags] != "" {
+			e.Tags = strings.Split(a[AnnTags], ",")
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+// Get returns the entry for ref.
+func (s *Store) Get(ref Ref) (Entry, bool, error) { return s.get(ref) }
+
+func (s *Store) get(ref Ref) (Entry, bool, error) {
+	all, err := s.List()
+	if err != nil {
+		return Entry{}, false, err
+	}
+	for _, e := range all {
+		if e.Name() == ref.Name() {
+			return e, true, nil
+		}
+	}
+	return Entry{}, false, nil
+}
+
+// Image returns the stored image of e.
+func (s *Store) Image(e Entry) (v1.Image, error) {
+	return s.path.Image(e.Descriptor.Digest)
+}
+
+// Import copies the single image of the OCI layout at dir (as BuildKit's
+// OCI exporter writes it) into the store under ref.
+func (s *Store) Import(ref Ref, dir string, ann map[string]string) (v1.Descriptor, error) {
+	img, err := SingleImage(dir)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	return s.Put(ref, img, ann)
+}
+
+// SingleImage returns the one image manifest of the layout at dir; an index
+// holding more than one manifest (attestations, several platforms) is an
+// error, since Lambda deploys single-platform manifests only.
+func SingleImage(dir string) (v1.Image, error) {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	ii, err := p.ImageIndex()
+	if err != nil {
+		return nil, err
+	}
+	for depth := 0; depth < 4; depth++ {
+		m, err := ii.IndexManifest()
+		if err != nil {
+			return nil, err
+		}
+		if len(m.Manifests) != 1 {
+			return nil, fmt.Errorf("the build produced %d manifests, want exactly one image", len(m.Manifests))
+		}
+		d := m.Manifests[0]
+		if d.MediaType.IsImage() {
+			return ii.Image(d.Digest)
+		}
+		if !d.MediaType.IsIndex() {
+			return nil, fmt.Errorf("unexpected media type %s", d.MediaType)
+		}
+		if ii, err = ii.ImageIndex(d.Digest); err != nil {
+			return nil, err
+		}
+	}
+	return nil, errors.New("index nested too deep")
+}

@@ -1,0 +1,3 @@
+module example.com/invoke
+
+go 1.24

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -40,11 +41,12 @@ builds it on, its architectures, its variants (the default one marked *) and
 its deprecation date. Runtimes past their deprecation date are marked.`,
 		Example: `  lambdaimg list
   lambdaimg list -o json | jq '.[] | select(.isDeprecated | not) | .id'
-  lambdaimg list --catalog my-runtimes.yaml`,
+  lambdaimg list --catalog my-runtimes.yaml
+  lambdaimg list -o markdown`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.output != "table" && o.output != "json" {
-				return &UsageError{fmt.Errorf("-o %q: use table or json", o.output)}
+			if o.output != "table" && o.output != "json" && o.output != "markdown" {
+				return &UsageError{fmt.Errorf("-o %q: use table, json or markdown", o.output)}
 			}
 			c, _, err := g.load()
 			if err != nil {
@@ -52,6 +54,9 @@ its deprecation date. Runtimes past their deprecation date are marked.`,
 			}
 			rows := listRuntimes(c, env)
 			out := cmd.OutOrStdout()
+			if o.output == "markdown" {
+				return writeMatrix(out, c)
+			}
 			if o.output == "json" {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
@@ -80,7 +85,7 @@ its deprecation date. Runtimes past their deprecation date are marked.`,
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json, or markdown (the support matrix in README.md)")
 	return cmd
 }
 
@@ -106,4 +111,39 @@ func listRuntimes(c *catalog.Catalog, env Env) []runtimeInfo {
 		rows = append(rows, info)
 	}
 	return rows
+}
+
+// writeMatrix writes the support matrix: one row per runtime and variant,
+// with the architectures it is built for. README.md embeds it.
+func writeMatrix(w io.Writer, c *catalog.Catalog) error {
+	ts, err := c.Targets(catalog.Selector{All: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "| Runtime | Variant | Built on | x86_64 | arm64 | AWS OS | Deprecated |")
+	fmt.Fprintln(w, "|---|---|---|:-:|:-:|---|---|")
+	for _, t := range ts {
+		variant := t.Variant
+		if t.Default {
+			variant = "**" + variant + "** (default)"
+		}
+		built := t.Spec.Base
+		mark := func(a catalog.Arch) string {
+			for _, x := range t.Arches {
+				if x == a {
+					return "✓"
+				}
+			}
+			return ""
+		}
+		dep := t.Runtime.Deprecated
+		if dep == "" {
+			dep = "-"
+		}
+		if _, err := fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s | %s |\n", t.Runtime.ID, variant, built,
+			mark(catalog.X86_64), mark(catalog.ARM64), t.Runtime.OS, dep); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 )
 
@@ -50,6 +51,9 @@ Runtime Interface Client and the Runtime Interface Emulator layered in.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// BuildKit's client-side content store logs through logrus (e.g. that
+	// fsverity is unsupported); lambdaimg reports what matters itself.
+	logrus.SetLevel(logrus.ErrorLevel)
 	if env.Stderr != nil {
 		root.SetErr(env.Stderr)
 	}

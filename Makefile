@@ -1,0 +1,59 @@
+# lambdaimg — see README.md. `make demo` runs the main job end to end on a
+# fresh machine; `make test` runs the whole suite.
+GO      ?= go
+BIN     ?= bin/lambdaimg
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/lambdaimg/lambdaimg/pkg/cli.Version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: all build test testdeps buildkit unit lint fuzz golden readme demo bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lambdaimg
+
+# The whole suite: formatting and vet, every test (the end-to-end ones
+# against a real buildkitd, which lambdaimg starts itself), and a short fuzz
+# run of the catalog loader. It installs what it needs first.
+test: testdeps lint unit fuzz
+
+# What the end-to-end tests need: BuildKit (runc, buildkitd, qemu for
+# arm64), the Runtime Interface Emulator built from the Go module proxy, and
+# Debian/busybox base tarballs made with debootstrap.
+testdeps: buildkit
+	scripts/install-rie.sh .cache/rie
+	scripts/make-test-bases.sh .cache/bases
+
+buildkit:
+	REQUIRE_ARM64=$${REQUIRE_ARM64:-$$( [ "$$CI" = true ] && echo 1 || echo 0 )} scripts/install-buildkit.sh
+
+lint:
+	@out=$$(gofmt -l cmd pkg *.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 40m ./...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/catalog
+
+# Rewrite the golden build contexts after changing templates or the catalog.
+golden:
+	$(GO) test ./pkg/render -run TestGolden -update
+
+# Rewrite the support matrix in README.md from the catalog.
+readme: build
+	scripts/update-readme.sh $(BIN)
+
+# The main job, end to end on a fresh machine, offline: install BuildKit,
+# make local bases, render every context, build images for both
+# architectures and show them.
+demo: build
+	BIN=$(BIN) scripts/demo.sh
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/render
+
+clean:
+	rm -rf bin contexts

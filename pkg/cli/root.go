@@ -65,6 +65,8 @@ Runtime Interface Client and the Runtime Interface Emulator layered in.`,
 		newGenerateCmd(g, env),
 		newBuildCmd(g, env),
 		newBuilderCmd(),
+		newPushCmd(g, env),
+		newVerifyCmd(g, env),
 		newVersionCmd(),
 	)
 	return root

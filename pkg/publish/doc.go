@@ -1,0 +1,24 @@
+// Package publish owns pushing images from the local store (pkg/store) to
+// registries with go-containerregistry, in the shape AWS Lambda accepts.
+//
+// It works in two stages with plain data between them:
+//
+//   - Plan (pure, no I/O) turns store entries and registry prefixes into one
+//     Action per repository: the platform manifests to put by digest, the
+//     multi-architecture indexes built from them, and the tags pointing at
+//     them, following a TagScheme (AWS's conventions by default:
+//     3.12-x86_64, 3.12-arm64, the index 3.12, and immutable dated tags
+//     3.12.2026.11.24[-arch]).
+//   - A Publisher carries out a plan. Remote talks to registries: per
+//     registry it looks at what is already there (HEAD of every manifest
+//     digest and tag), uploads each missing blob once (mounting it into the
+//     other repositories that need it), then puts platform manifests by
+//     digest, then indexes, then tags, so that a tag never points at
+//     anything incomplete and a rerun after a crash finishes the job.
+//     Recorder, Verified and DryRun wrap or replace it.
+//
+// Transport (NewRetryTransport) retries 429, 5xx and dropped connections with
+// backoff, honouring Retry-After; Keychain resolves credentials from the
+// docker config, credential helpers and Amazon ECR (private and Public).
+// Credentials never reach output, logs or errors.
+package publish

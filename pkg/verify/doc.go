@@ -1,0 +1,33 @@
+// Package verify owns checking an image against what AWS Lambda accepts,
+// before it is pushed or deployed, and saying precisely what fails.
+//
+// A Verifier checks one image at a time and reports one Check per rule,
+// each PASS, WARN or FAIL with its reason:
+//
+//   - manifest: a single-platform image manifest (Docker v2 schema 2 or
+//     OCI), not an index (Lambda rejects the index that attestations wrap
+//     a single image in);
+//   - config: an image config whose diff_ids match the layers;
+//   - platform: linux on amd64 or arm64, agreeing with the descriptor it
+//     was found under;
+//   - layers: gzip-compressed, as their media types say; zstd and
+//     uncompressed layers fail (Lambda reports UnsupportedImageLayerDetected);
+//   - size: at most 10 GiB uncompressed (a threshold option);
+//   - settings: ENTRYPOINT, CMD, WORKDIR and ENV within Lambda's 16 KiB of
+//     image settings and its ImageConfig item limits;
+//   - entrypoint: absolute, present in the image, a regular executable file
+//     and not a symlink;
+//   - cmd: present; see CmdRule for when a missing CMD is a warning;
+//   - binary-arch: the ELF e_machine of the entry point (or its #!
+//     interpreter), /var/runtime/bootstrap, the emulator, or else an ELF of
+//     the top layer matches the config's architecture;
+//   - contract-env, contract-workdir, contract-entrypoint-script: AWS's
+//     base-image contract (LAMBDA_TASK_ROOT=/var/task,
+//     LAMBDA_RUNTIME_DIR=/var/runtime, WORKDIR /var/task and an executable
+//     /lambda-entrypoint.sh), failures for base images and images using
+//     /lambda-entrypoint.sh, warnings otherwise.
+//
+// Reference resolves a registry reference or an OCI layout (oci:DIR or
+// oci:DIR:REFNAME, such as the local store) to the images to check. Layer
+// scans are cached by digest, so images sharing layers are read once.
+package verify

@@ -10,8 +10,9 @@ FUZZTIME ?= 10s
 
 all: build
 
+# Static (CGO_ENABLED=0): lambdaimg test runs the binary inside the image.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lambdaimg
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lambdaimg
 
 # The whole suite: formatting and vet, every test (the end-to-end ones
 # against a real buildkitd, which lambdaimg starts itself), and a short fuzz

@@ -15,5 +15,11 @@ var Catalog []byte
 //go:embed all:templates
 var Templates embed.FS
 
+// Samples holds samples/: the sample function of each language that
+// `lambdaimg test` adds to an image when no handler is given.
+//
+//go:embed all:samples
+var Samples embed.FS
+
 // CatalogName is how the embedded catalog is named in messages.
 const CatalogName = "runtimes.yaml (built in)"

@@ -187,3 +187,34 @@ func GoBuild(t testing.TB, dir, goarch, out string) {
 		t.Fatalf("go build %s for %s: %v\n%s", dir, goarch, err, b)
 	}
 }
+
+var (
+	lambdaimgOnce sync.Once
+	lambdaimgBin  string
+	lambdaimgErr  error
+)
+
+// Lambdaimg builds a static lambdaimg binary once per test binary: what
+// smoke tests mount into their containers.
+func Lambdaimg(t testing.TB) string {
+	t.Helper()
+	root := Root(t)
+	lambdaimgOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lambdaimg-test-bin-")
+		if err != nil {
+			lambdaimgErr = err
+			return
+		}
+		lambdaimgBin = filepath.Join(dir, "lambdaimg")
+		cmd := exec.Command("go", "build", "-o", lambdaimgBin, "./cmd/lambdaimg")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			lambdaimgErr = fmt.Errorf("building lambdaimg: %v\n%s", err, out)
+		}
+	})
+	if lambdaimgErr != nil {
+		t.Fatal(lambdaimgErr)
+	}
+	return lambdaimgBin
+}

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/extension"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"golang.org/x/sync/errgroup"
@@ -155,6 +157,13 @@ func (b *Builder) jobKey(j Job, p *prepared) (string, error) {
 		}
 		parts["rie"] = sum
 	}
+	if j.Extensions != "" {
+		sum, err := extension.Digest(j.Extensions)
+		if err != nil {
+			return "", err
+		}
+		parts["extensions"] = sum
+	}
 	return key(parts), nil
 }
 
@@ -188,6 +197,9 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 			if img, err := b.store.Image(e); err == nil {
 				r.Status, r.Digest, r.Size = Unchanged, e.Descriptor.Digest.String(), imageSize(img)
 				r.Reason = "inputs unchanged since the stored build (--pull rebuilds)"
+				if err := b.test(ctx, b.store.Dir(), e.Descriptor, img, j); err != nil {
+					return fail(err)
+				}
 				return r
 			}
 		}
@@ -217,10 +229,52 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 	if err := checkPlatform(img, j.Arch); err != nil {
 		return fail(err)
 	}
+	if b.opts.Test != nil {
+		d, err := partial(img, j)
+		if err != nil {
+			return fail(err)
+		}
+		if err := b.test(ctx, out, d, img, j); err != nil {
+			return fail(err)
+		}
+	}
 	desc, err := b.store.Put(ref, img, ann)
 	if err != nil {
 		return fail(err)
 	}
 	r.Status, r.Digest, r.Size = Built, desc.Digest.String(), imageSize(img)
 	return r
+}
+
+// test runs the Tester, if any, on img.
+func (b *Builder) test(ctx context.Context, layoutDir string, desc v1.Descriptor, img v1.Image, j Job) error {
+	if b.opts.Test == nil {
+		return nil
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	if err := b.opts.Test(ctx, layoutDir, desc, cf.Config, j); err != nil {
+		return fmt.Errorf("smoke test: %w", err)
+	}
+	return nil
+}
+
+// partial describes img as it sits in a layout, with its platform.
+func partial(img v1.Image, j Job) (v1.Descriptor, error) {
+	d, err := img.Digest()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	size, err := img.Size()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	return v1.Descriptor{Digest: d, MediaType: mt, Size: size,
+		Platform: &v1.Platform{OS: "linux", Architecture: j.Arch.GoArch()}}, nil
 }

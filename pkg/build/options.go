@@ -1,11 +1,13 @@
 package build
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/moby/buildkit/client"
@@ -43,7 +45,14 @@ type Options struct {
 	NoCache bool
 	// WorkDir is where build contexts are written (default a temp dir).
 	WorkDir string
+	// Test, when set, checks each image before it is stored; an image that
+	// fails it is not stored and its job fails. It also runs on unchanged
+	// images, from the store.
+	Test Tester
 }
+
+// Tester checks an image in an OCI layout (see pkg/smoke).
+type Tester func(ctx context.Context, layoutDir string, desc v1.Descriptor, cfg v1.Config, j Job) error
 
 // Output is an extra export: type oci (an OCI layout tarball) or tar (the
 // root filesystem) to Dest, a file for one image or a directory for many.
@@ -82,6 +91,9 @@ func ParseOutput(s string) (Output, error) {
 type Job struct {
 	Context *render.Context
 	Arch    catalog.Arch
+	// Extensions is a directory laid out as /opt (see pkg/extension) that
+	// is added over the image; empty for none.
+	Extensions string
 }
 
 // Name is "runtime/variant linux/arch".

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
@@ -67,6 +68,14 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 		}
 		mounts["rie"] = rieFS
 		attrs["context:rie"] = "local:rie"
+	}
+	if j.Extensions != "" {
+		extFS, err := fsutil.NewFS(j.Extensions)
+		if err != nil {
+			close(status)
+			return fmt.Errorf("extensions: %w", err)
+		}
+		mounts["lambdaimg-extensions"] = extFS
 	}
 	attachables := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(io.Discard)),
@@ -127,13 +136,47 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 				return nil, err
 			}
 		}
-		return gc.Solve(ctx, gateway.SolveRequest{
+		res, err := gc.Solve(ctx, gateway.SolveRequest{
 			Frontend:     "dockerfile.v0",
 			FrontendOpt:  attrs,
 			CacheImports: frontendCacheImports(b.opts.CacheImports),
 		})
+		if err != nil || j.Extensions == "" {
+			return res, err
+		}
+		return addExtensions(ctx, gc, res, j.Arch)
 	}, status)
 	return err
+}
+
+// addExtensions lays the extensions directory over the image's /opt as one
+// more layer; Lambda and the emulator start what is in /opt/extensions.
+func addExtensions(ctx context.Context, gc gateway.Client, res *gateway.Result, arch catalog.Arch) (*gateway.Result, error) {
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	st, err := ref.ToState()
+	if err != nil {
+		return nil, err
+	}
+	plat := ocispecs.Platform{OS: "linux", Architecture: arch.GoArch()}
+	st = st.File(llb.Copy(llb.Local("lambdaimg-extensions", llb.SessionID(gc.BuildOpts().SessionID)), "/", "/opt/",
+		&llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}), llb.WithCustomName("adding Lambda extensions to /opt/extensions"))
+	def, err := st.Marshal(ctx, llb.Platform(plat))
+	if err != nil {
+		return nil, err
+	}
+	ext, err := gc.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	extRef, err := ext.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	res.SetRef(extRef)
+	return res, nil
 }
 
 func frontendCacheImports(in []client.CacheOptionsEntry) []gateway.CacheOptionsEntry {

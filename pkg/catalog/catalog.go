@@ -106,6 +106,9 @@ type Variant struct {
 	Args map[string]string `yaml:"args,omitempty"`
 	// Labels are added to this variant's images.
 	Labels map[string]string `yaml:"labels,omitempty"`
+	// Extensions are Lambda extensions added under /opt/extensions:
+	// directories, zip files or executables, relative to the catalog file.
+	Extensions []string `yaml:"extensions,omitempty"`
 }
 
 // File returns the name the catalog was read from.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -57,6 +58,10 @@ func resolveVariant(c *Catalog, r *Runtime, name string) Variant {
 	}
 	if over.Architectures != nil {
 		s.Architectures = over.Architectures
+	}
+	s.Extensions = append(append([]string(nil), base.Extensions...), over.Extensions...)
+	if len(s.Extensions) == 0 {
+		s.Extensions = nil
 	}
 	s.Labels = mergeMaps(base.Labels, over.Labels)
 	s.Args = mergeMaps(base.Args, over.Args)
@@ -133,6 +138,19 @@ type Target struct {
 
 // Name is "runtime/variant", e.g. "python3.12/al2023".
 func (t *Target) Name() string { return t.Runtime.ID + "/" + t.Variant }
+
+// ExtensionPaths returns the variant's extensions, resolved against the
+// directory of the catalog file that names them.
+func (t *Target) ExtensionPaths() []string {
+	var out []string
+	for _, p := range t.Spec.Extensions {
+		if !filepath.IsAbs(p) && t.Runtime.file != "" {
+			p = filepath.Join(filepath.Dir(t.Runtime.file), p)
+		}
+		out = append(out, p)
+	}
+	return out
+}
 
 // WithRIE reports whether the emulator is layered in.
 func (t *Target) WithRIE() bool {

@@ -200,6 +200,11 @@ func (v *validator) variantFields(file, path string, s Variant) {
 		}
 	}
 	v.labels(file, path+".labels", s.Labels)
+	for i, e := range s.Extensions {
+		if e == "" || strings.ContainsAny(e, "\n\r\x00") {
+			v.addf(file, fmt.Sprintf("%s.extensions[%d]", path, i), "%q is not a file path", e)
+		}
+	}
 	for _, k := range sortedKeys(s.Args) {
 		v.check(file, path+".args."+k, k, argKeyPattern.MatchString(k), "a build-argument name (upper-case letters, digits, '_')")
 		val := expand(s.Args[k], "1.0")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/extension"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
@@ -37,6 +39,10 @@ type buildOptions struct {
 	pull        bool
 	noCache     bool
 	contextsDir string
+	extensions  []string
+	single      bool // run: exactly one image
+	test        bool
+	testOpts    testOptions
 }
 
 func newBuildCmd(g *globalOptions, env Env) *cobra.Command {
@@ -61,9 +67,22 @@ nothing answers and buildkitd is installed, lambdaimg starts its own (see
   lambdaimg build --runtime python3.12 --rie ./rie --output type=oci,dest=python.tar`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBuild(cmd, g, env, o)
+			var tester testerFactory
+			if o.test {
+				tester = o.testOpts.factory(cmd.ErrOrStderr(), false)
+			}
+			return runBuild(cmd, g, env, o, tester)
 		},
 	}
+	cmd.Flags().BoolVar(&o.test, "test", false, "smoke-test every image as 'lambdaimg test' does before storing it; an image that fails is not stored")
+	o.testOpts.bind(cmd, false)
+	bindBuildFlags(cmd, o)
+	return cmd
+}
+
+// bindBuildFlags binds the selection and build flags that build, test and
+// run share.
+func bindBuildFlags(cmd *cobra.Command, o *buildOptions) {
 	o.bind(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "", "BuildKit address, e.g. unix:///run/buildkit/buildkitd.sock or tcp://builder:1234 (default $BUILDKIT_HOST, the default socket, or lambdaimg's own buildkitd)")
@@ -83,10 +102,27 @@ nothing answers and buildkitd is installed, lambdaimg starts its own (see
 	f.BoolVar(&o.pull, "pull", false, "resolve base images again and rebuild targets even when their inputs are unchanged")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's cache")
 	f.StringVar(&o.contextsDir, "contexts", "", "keep the generated build contexts in this directory (default: a temporary one)")
-	return cmd
+	f.StringArrayVar(&o.extensions, "extension", nil, "add a Lambda extension under /opt/extensions: a directory, a zip (unpacked as a layer) or an executable (repeatable; adds to the catalog's)")
 }
 
-func runBuild(cmd *cobra.Command, g *globalOptions, env Env, o *buildOptions) error {
+// testerFactory makes the build's Tester once BuildKit is connected.
+type testerFactory func(conn *buildkit.Conn) (build.Tester, func(), error)
+
+// runBuild builds the selected targets and prints the summary; with a
+// tester each image is smoke-tested before it is stored.
+func runBuild(cmd *cobra.Command, g *globalOptions, env Env, o *buildOptions, tester testerFactory) error {
+	results, all, err := buildTargets(cmd, g, env, o, tester)
+	if err != nil {
+		return err
+	}
+	if err := printResults(cmd, o.output, results); err != nil {
+		return err
+	}
+	return resultsError(results, all)
+}
+
+// buildTargets does the work of build, test and run: select, render, build.
+func buildTargets(cmd *cobra.Command, g *globalOptions, env Env, o *buildOptions, tester testerFactory) ([]build.Result, bool, error) {
 	o.output = "table"
 	var exports []string
 	for _, v := range o.outputs {
@@ -99,60 +135,77 @@ func runBuild(cmd *cobra.Command, g *globalOptions, env Env, o *buildOptions) er
 	o.outputs = exports
 	sel, err := o.selector()
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	c, tm, err := g.load()
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	opts, err := o.buildOpts(c, cmd)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	for _, p := range o.packages {
 		if !catalog.ValidPackage(p) {
-			return &UsageError{fmt.Errorf("--package %q is not an OS package name (letters, digits and . _ + : = ~ -)", p)}
+			return nil, false, &UsageError{fmt.Errorf("--package %q is not an OS package name (letters, digits and . _ + : = ~ -)", p)}
 		}
 	}
 	targets, err := c.Targets(sel)
 	if err != nil {
-		return &UsageError{err}
+		return nil, false, &UsageError{err}
 	}
 	warnDeprecated(cmd, env, targets)
+	extRoot, err := os.MkdirTemp("", "lambdaimg-extensions-")
+	if err != nil {
+		return nil, false, err
+	}
+	defer os.RemoveAll(extRoot)
 	var jobs []build.Job
 	for i := range targets {
 		t := &targets[i]
 		t.Spec.Packages = append(t.Spec.Packages, o.packages...)
 		ctx, err := tm.Render(t)
 		if err != nil {
-			return err
+			return nil, false, err
+		}
+		extDir := ""
+		if paths := append(t.ExtensionPaths(), o.extensions...); len(paths) > 0 {
+			extDir = filepath.Join(extRoot, t.Runtime.ID, t.Variant)
+			if err := extension.Layout(extDir, paths); err != nil {
+				return nil, false, &UsageError{fmt.Errorf("%s: %w", t.Name(), err)}
+			}
 		}
 		for _, a := range t.Arches {
-			jobs = append(jobs, build.Job{Context: ctx, Arch: a})
+			jobs = append(jobs, build.Job{Context: ctx, Arch: a, Extensions: extDir})
 		}
+	}
+	if o.single && len(jobs) != 1 {
+		return nil, false, &UsageError{fmt.Errorf("this runs one image, and the selection has %d; narrow it with --os and --platform", len(jobs))}
 	}
 	st, err := store.Open(o.storeDir)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	conn, err := buildkit.Connect(cmd.Context(), buildkit.Options{
 		Addr: o.addr,
 		Logf: func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "lambdaimg: "+f+"\n", a...) },
 	})
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	defer conn.Close()
+	if tester != nil {
+		t, cleanup, err := tester(conn)
+		if err != nil {
+			return nil, false, err
+		}
+		defer cleanup()
+		opts.Test = t
+	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "lambdaimg: building %d image(s) with BuildKit %s at %s (%s) into %s\n",
 		len(jobs), conn.Version, conn.Addr, conn.Source, st.Dir())
 	results, err := build.New(conn, st, opts).Build(cmd.Context(), jobs)
-	if err != nil {
-		return err
-	}
-	if err := printResults(cmd, o.output, results); err != nil {
-		return err
-	}
-	return resultsError(results, sel.All)
+	return results, sel.All, err
 }
 
 func (o *buildOptions) buildOpts(c *catalog.Catalog, cmd *cobra.Command) (build.Options, error) {

@@ -1,0 +1,3 @@
+module example.com/go-ext
+
+go 1.24

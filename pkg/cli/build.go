@@ -14,6 +14,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/extension"
+	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
@@ -43,6 +44,8 @@ type buildOptions struct {
 	single      bool // run: exactly one image
 	test        bool
 	testOpts    testOptions
+	push        bool
+	pushOpts    pushOptions
 }
 
 func newBuildCmd(g *globalOptions, env Env) *cobra.Command {
@@ -64,7 +67,8 @@ nothing answers and buildkitd is installed, lambdaimg starts its own (see
   lambdaimg build --all --jobs 8 -o json > results.json
   lambdaimg build --runtime provided.al2023 --os debian \
       --registry-mirror docker.io=mirror.internal:5000 --ca-bundle /etc/ssl/certs/ca-certificates.crt
-  lambdaimg build --runtime python3.12 --rie ./rie --output type=oci,dest=python.tar`,
+  lambdaimg build --runtime python3.12 --rie ./rie --output type=oci,dest=python.tar
+  lambdaimg build --runtime python3.12 --test --push --registry public.ecr.aws/my-alias`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var tester testerFactory
@@ -74,6 +78,11 @@ nothing answers and buildkitd is installed, lambdaimg starts its own (see
 			return runBuild(cmd, g, env, o, tester)
 		},
 	}
+	f := cmd.Flags()
+	f.BoolVar(&o.push, "push", false, "publish the built images as 'lambdaimg push' does, when every target succeeded")
+	f.StringArrayVar(&o.pushOpts.registries, "registry", nil, "with --push: registry and path to publish under (repeatable; default: the catalog's defaults.registries)")
+	f.StringVar(&o.pushOpts.imageRefs, "image-refs", "", "with --push: also write the published references to this file")
+	f.BoolVar(&o.pushOpts.insecure, "insecure", false, "with --push: allow plain-HTTP registries")
 	cmd.Flags().BoolVar(&o.test, "test", false, "smoke-test every image as 'lambdaimg test' does before storing it; an image that fails is not stored")
 	o.testOpts.bind(cmd, false)
 	bindBuildFlags(cmd, o)
@@ -118,7 +127,30 @@ func runBuild(cmd *cobra.Command, g *globalOptions, env Env, o *buildOptions, te
 	if err := printResults(cmd, o.output, results); err != nil {
 		return err
 	}
-	return resultsError(results, all)
+	if err := resultsError(results, all); err != nil {
+		if o.push {
+			return fmt.Errorf("%w; nothing was pushed", err)
+		}
+		return err
+	}
+	if !o.push {
+		return nil
+	}
+	po := o.pushOpts
+	po.store, po.jobs, po.tags, po.output = o.storeDir, 8, publish.TagKinds, "text"
+	if o.output == "json" {
+		po.output = "json"
+	}
+	po.only = map[string]bool{}
+	for _, r := range results {
+		if r.OK() {
+			po.only[r.Store] = true
+		}
+	}
+	if len(po.only) == 0 {
+		return errors.New("--push: no image was built")
+	}
+	return runPush(cmd, g, env, &po)
 }
 
 // buildTargets does the work of build, test and run: select, render, build.

@@ -32,6 +32,8 @@ type pushOptions struct {
 	noVerify   bool
 	insecure   bool
 	dryRun     bool
+	// only, when set, limits the push to these store refs (build --push).
+	only map[string]bool
 }
 
 func newPushCmd(g *globalOptions, env Env) *cobra.Command {
@@ -195,6 +197,9 @@ func (o *pushOptions) entries() ([]store.Entry, error) {
 	}
 	var out []store.Entry
 	for _, e := range all {
+		if o.only != nil && !o.only[e.Name()] {
+			continue
+		}
 		if matches(o.runtimes, e.Runtime, false) && matches(o.variants, e.Variant, true) {
 			out = append(out, e)
 		}

@@ -54,7 +54,7 @@ demo: build
 	BIN=$(BIN) scripts/demo.sh
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/render
+	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/render ./pkg/publish
 
 clean:
 	rm -rf bin contexts

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on this machine, offline: install BuildKit and the
 # Runtime Interface Emulator, make local Debian bases, serve them from a local
-# registry, build images with lambdaimg for both architectures, and show them.
+# registry, build images with lambdaimg for both architectures, smoke-test
+# them through the emulator, push them to a local registry and verify them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/lambdaimg}
@@ -34,3 +35,11 @@ common=(--store "$STORE" --registry-mirror "docker.io=$host" --rie .cache/rie --
 echo "demo: building again changes nothing, so BuildKit is not asked:" >&2
 "$BIN" build --runtime provided.al2023 --os debian "${common[@]}"
 echo "demo: the images are single-platform manifests in the OCI layout $STORE (index.json)" >&2
+
+echo "demo: smoke-testing them through the Runtime Interface Emulator:" >&2
+"$BIN" test --runtime provided.al2023 --os debian "${common[@]}"
+"$BIN" test --runtime nodejs18.x --os debian --platform linux/amd64 "${common[@]}"
+
+echo "demo: pushing them to the local registry with AWS-style tags, then verifying a tag:" >&2
+"$BIN" push --store "$STORE" --registry "$host/demo"
+"$BIN" verify "$host/demo/provided:al2023-debian-arm64"

@@ -119,27 +119,3 @@ func key(parts map[string]string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// copyFile copies src to dst (creating its directory) unless dst exists.
-func copyFile(src, dst string, mode os.FileMode) error {
-	if _, err := os.Stat(dst); err == nil {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/extension"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
@@ -127,7 +128,7 @@ func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) 
 				return nil, err
 			}
 			dst := filepath.Join(workDir, ".rie", string(a), "aws-lambda-rie")
-			if err := copyFile(bin, dst, 0o755); err != nil {
+			if err := fileutil.Copy(bin, dst, 0o755); err != nil {
 				return nil, fmt.Errorf("--rie: %w", err)
 			}
 			p.rie[string(a)] = dst

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 )
 
 // Layout writes the extensions at paths into dst, laid out as /opt:
@@ -48,7 +50,7 @@ func Layout(dst string, paths []string) error {
 				return fmt.Errorf("extension %s: %w", p, err)
 			}
 		default:
-			if err := copyFile(p, filepath.Join(dst, "extensions", filepath.Base(p)), 0o755); err != nil {
+			if err := fileutil.Copy(p, filepath.Join(dst, "extensions", filepath.Base(p)), 0o755); err != nil {
 				return fmt.Errorf("extension %s: %w", p, err)
 			}
 		}
@@ -110,7 +112,7 @@ func unzip(src, dst string) error {
 		if mode.Perm()&0o111 != 0 {
 			perm |= 0o755
 		}
-		err = writeFile(target, rc, perm)
+		err = fileutil.Write(target, rc, perm)
 		rc.Close()
 		if err != nil {
 			return err
@@ -136,35 +138,8 @@ func copyTree(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		return copyFile(p, target, info.Mode().Perm()|0o644)
+		return fileutil.Copy(p, target, info.Mode().Perm()|0o644)
 	})
-}
-
-func copyFile(src, dst string, perm fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	return writeFile(dst, in, perm)
-}
-
-func writeFile(dst string, r io.Reader, perm fs.FileMode) error {
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, r); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Chmod(dst, perm)
 }
 
 // Digest hashes a laid-out tree (paths, modes and contents), for build keys.

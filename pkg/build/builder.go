@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,6 +31,9 @@ type Builder struct {
 func New(conn *buildkit.Conn, st *store.Store, opts Options) *Builder {
 	if opts.Jobs <= 0 {
 		opts.Jobs = 4
+	}
+	if opts.ProgressOut == nil {
+		opts.ProgressOut = io.Discard
 	}
 	return &Builder{conn: conn, store: st, opts: opts}
 }

@@ -251,7 +251,7 @@ func TestProvidedOnDebian(t *testing.T) {
 			}
 			ref := publish(t, e, img, "built/provided:debian-"+string(arch))
 			out, err := testenv.Check(t, e.conn, fmt.Sprintf(invokeCheck, "bootstrap /var/task/bootstrap", "function.handler",
-				`'{"name":"lambda"}' '"greeting":"hello lambda"' '"arch":"`+arch.GoArch()+`"' '"taskRoot":"/var/task"' '"function":"smoke"'`),
+				`'{"name":"lambda"}' '"greeting":"hello lambda"' '"arch":"`+arch.GoArch()+`"' '"taskRoot":"/var/task"' '"functionName":"smoke"'`),
 				map[string][]byte{"bootstrap": buildFunction(t, "go-hello", arch.GoArch()), "invoke": buildFunction(t, "invoke", arch.GoArch())},
 				map[string]string{"platform": arch.Platform(), "build-arg:IMAGE": ref})
 			if err != nil {

@@ -243,6 +243,9 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 			return fail(err)
 		}
 	}
+	if err := b.store.LinkBlobs(out); err != nil {
+		return fail(err)
+	}
 	desc, err := b.store.Put(ref, img, ann)
 	if err != nil {
 		return fail(err)

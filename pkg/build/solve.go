@@ -24,6 +24,7 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
 )
 
 // platformChecked are the image arguments whose images must match the
@@ -116,10 +117,12 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 		CacheImports:  b.opts.CacheImports,
 		CacheExports:  b.opts.CacheExports,
 	}
-	checks := map[string]string{}
+	checks := map[string]string{} // image -> the argument that names it
 	for _, k := range platformChecked {
 		if v, ok := p.imageArgs[k]; ok {
-			checks[k] = v
+			if _, seen := checks[v]; !seen {
+				checks[v] = k
+			}
 		}
 	}
 	resolveMode := "default"
@@ -127,21 +130,22 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 		resolveMode = "pull"
 	}
 	_, err = b.conn.Build(ctx, opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
-		for _, k := range platformChecked {
-			ref, ok := checks[k]
-			if !ok {
-				continue
-			}
-			if err := checkBase(ctx, gc, k, ref, j.Arch, resolveMode); err != nil {
-				return nil, err
-			}
+		// The platform checks run beside the solve; a failed check cancels it.
+		eg, ctx := errgroup.WithContext(ctx)
+		for ref, arg := range checks {
+			eg.Go(func() error { return checkBase(ctx, gc, arg, ref, j.Arch, resolveMode) })
 		}
-		res, err := gc.Solve(ctx, gateway.SolveRequest{
-			Frontend:     "dockerfile.v0",
-			FrontendOpt:  attrs,
-			CacheImports: frontendCacheImports(b.opts.CacheImports),
+		var res *gateway.Result
+		eg.Go(func() error {
+			var err error
+			res, err = gc.Solve(ctx, gateway.SolveRequest{
+				Frontend:     "dockerfile.v0",
+				FrontendOpt:  attrs,
+				CacheImports: frontendCacheImports(b.opts.CacheImports),
+			})
+			return err
 		})
-		if err != nil || j.Extensions == "" {
+		if err := eg.Wait(); err != nil || j.Extensions == "" {
 			return res, err
 		}
 		return addExtensions(ctx, gc, res, j.Arch)

@@ -227,6 +227,32 @@ func (s *Store) Import(ref Ref, dir string, ann map[string]string) (v1.Descripto
 	return s.Put(ref, img, ann)
 }
 
+// LinkBlobs hard-links the blobs of the OCI layout at dir into the store
+// (copying where a link is impossible), so that storing an image from that
+// layout writes no layer again. Blobs are content-addressed: one already in
+// the store is left alone.
+func (s *Store) LinkBlobs(dir string) error {
+	src := filepath.Join(dir, "blobs", "sha256")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(s.dir, "blobs", "sha256")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		to := filepath.Join(dst, e.Name())
+		if _, err := os.Stat(to); err == nil || !e.Type().IsRegular() {
+			continue
+		}
+		if err := os.Link(filepath.Join(src, e.Name()), to); err != nil && !os.IsExist(err) {
+			return nil // another filesystem: Put copies the blobs instead
+		}
+	}
+	return nil
+}
+
 // SingleImage returns the one image manifest of the layout at dir; an index
 // holding more than one manifest (attestations, several platforms) is an
 // error, since Lambda deploys single-platform manifests only.

@@ -11,6 +11,7 @@
 # Debian for both architectures), ADDR (buildkitd; default lambdaimg's own),
 # RUNS (warm repetitions, default 3).
 set -euo pipefail
+shopt -s inherit_errexit # a failing tool inside $(timeit ...) stops the run
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 RUNS=${RUNS:-3}
@@ -48,7 +49,8 @@ import json, sys
 for t in json.load(open(sys.argv[1])):
     for p in t["platforms"]:
         arch = {"linux/amd64": "x86_64", "linux/arm64": "arm64"}[p]
-        print(t["dir"], p, arch, t["runtime"] + "-" + t["variant"])
+        # bake target names allow [a-zA-Z0-9_-] only
+        print(t["dir"], p, arch, (t["runtime"] + "-" + t["variant"]).replace(".", "_"))
 PY
 
 # Build args every tool passes: the images the Dockerfile pulls, mirrored.
@@ -75,10 +77,10 @@ image_args() { # DIR -> "KEY=VALUE" lines
 
 run_lambdaimg() {
 	"$BIN" build "${SEL[@]}" --addr "$ADDR" --store "$WORK/store" --registry-mirror "docker.io=$host" \
-		--rie .cache/rie --progress quiet >/dev/null
+		--rie .cache/rie --progress quiet >>"$WORK/lambdaimg.log" 2>&1
 }
 run_bake() {
-	"$BUILDX" --builder lambdaimg-bench bake -f "$WORK/docker-bake.json" --progress quiet >/dev/null 2>&1
+	"$BUILDX" --builder lambdaimg-bench bake -f "$WORK/docker-bake.json" --progress quiet >>"$WORK/bake.log" 2>&1
 }
 run_buildctl() {
 	while read -r dir platform arch name; do
@@ -88,31 +90,37 @@ run_buildctl() {
 			--local context="$dir" --local dockerfile="$dir" --local rie="$ROOT/.cache/rie/$arch" \
 			--opt target=image --opt platform="$platform" --opt context:rie=local:rie \
 			--opt build-arg:SOURCE_DATE_EPOCH="$EPOCH" "${opts[@]}" \
-			--output "type=oci,dest=$WORK/buildctl-$name-$arch.tar,rewrite-timestamp=true" >/dev/null
+			--output "type=oci,dest=$WORK/buildctl-$name-$arch.tar,rewrite-timestamp=true" >>"$WORK/buildctl.log" 2>&1
 	done < "$WORK/jobs"
 }
 
 now() { date +%s.%N; }
-timeit() { local s; s=$(now); "$@"; awk -v a="$(now)" -v b="$s" 'BEGIN{printf "%.3f", a-b}'; }
+timeit() { local s; s=$(now); "$@" || { echo "bench: $1 failed; see $WORK/*.log" >&2; return 1; }; awk -v a="$(now)" -v b="$s" 'BEGIN{printf "%.3f", a-b}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 prune() { buildctl --addr "$ADDR" prune --all >/dev/null; rm -rf "$WORK/store"; }
 
-declare -A cold warm
-for tool in lambdaimg bake buildctl; do
-	prune
-	cold[$tool]=$(timeit "run_$tool")
-	best=
-	for _ in $(seq 1 "$RUNS"); do
-		t=$(timeit "run_$tool")
-		if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; fi
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
+# Cold: BuildKit's cache pruned before each run; warm: nothing changed since
+# the run before. Each is the median of RUNS runs, tools taking turns so that
+# a slow spell of the machine does not land on one tool only.
+declare -A colds warms cold warm
+for _ in $(seq 1 "$RUNS"); do
+	for tool in lambdaimg bake buildctl; do
+		prune
+		colds[$tool]+="$(timeit "run_$tool") "
+		warms[$tool]+="$(timeit "run_$tool") "
 	done
-	warm[$tool]=$best
-	echo "bench: $tool cold ${cold[$tool]}s warm ${warm[$tool]}s" >&2
+done
+for tool in lambdaimg bake buildctl; do
+	cold[$tool]=$(tr ' ' '\n' <<<"${colds[$tool]}" | grep . | median)
+	warm[$tool]=$(tr ' ' '\n' <<<"${warms[$tool]}" | grep . | median)
+	echo "bench: $tool cold ${colds[$tool]}(median ${cold[$tool]}) warm ${warms[$tool]}(median ${warm[$tool]})" >&2
 done
 
 images=$(wc -l < "$WORK/jobs")
 printf '\n%d images (%s), one buildkitd (%s)\n\n' "$images" "${SEL[*]}" "$ADDR"
-printf '| tool | cold (s) | warm no-op (s, best of %d) |\n|---|---:|---:|\n' "$RUNS"
+printf '| tool | cold (s, median of %d) | warm no-op (s, median of %d) |\n|---|---:|---:|\n' "$RUNS" "$RUNS"
 for tool in lambdaimg bake buildctl; do
 	printf '| %s | %.2f | %.2f |\n' "$tool" "${cold[$tool]}" "${warm[$tool]}"
 done

@@ -25,6 +25,7 @@ type Builder struct {
 	conn  *buildkit.Conn
 	store *store.Store
 	opts  Options
+	multi bool // several jobs: --output destinations are directories
 }
 
 // New returns a Builder.
@@ -45,11 +46,13 @@ type prepared struct {
 	rie       map[string]string // arch -> <dir>/aws-lambda-rie, alone in its dir
 }
 
-// Build runs every job and returns one result per job, in job order. The
+// Build runs every job and returns one result per job, in job order. One
+// Builder runs one Build at a time. The
 // error is for problems that stop the whole run (no work dir, bad options);
 // a failing target is a Failed result, and the others go on unless
 // FailFast is set.
 func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
+	b.multi = len(jobs) > 1
 	workDir := b.opts.WorkDir
 	if workDir == "" {
 		d, err := os.MkdirTemp("", "lambdaimg-build-")
@@ -118,6 +121,11 @@ func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) 
 	args, err := imageArgs(df)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
+	}
+	for k, v := range b.opts.BuildArgs { // an image given with --build-arg
+		if _, ok := args[k]; ok {
+			args[k] = v
+		}
 	}
 	for k, v := range args {
 		if args[k], err = Mirror(v, b.opts.Mirrors); err != nil {
@@ -197,7 +205,8 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 	if err != nil {
 		return fail(err)
 	}
-	if !b.opts.Pull {
+	// Exports are files outside the store: asked for, they are always made.
+	if !b.opts.Pull && len(b.opts.Outputs) == 0 {
 		if e, ok, err := b.store.Get(ref); err == nil && ok && e.BuildKey == k {
 			if img, err := b.store.Image(e); err == nil {
 				r.Status, r.Digest, r.Size = Unchanged, e.Descriptor.Digest.String(), imageSize(img)
@@ -240,6 +249,9 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 			return fail(err)
 		}
 		if err := b.test(ctx, out, d, img, j); err != nil {
+			for _, o := range b.opts.Outputs { // nothing of a failed image stays
+				os.Remove(b.outputPath(o, j))
+			}
 			return fail(err)
 		}
 	}

@@ -34,6 +34,8 @@ func newDisplay(out io.Writer, mode string) (*display, error) {
 		defer close(disp.done)
 		// Not the run's context: keep draining so failures get printed.
 		disp.warnings, disp.err = d.UpdateFrom(context.Background(), disp.ch)
+		for range disp.ch { // should the display stop early, keep the solves flowing
+		}
 	}()
 	return disp, nil
 }

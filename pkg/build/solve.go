@@ -50,7 +50,9 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 		attrs["build-arg:"+k] = v
 	}
 	for k, v := range b.opts.BuildArgs {
-		attrs["build-arg:"+k] = v
+		if _, ok := p.imageArgs[k]; !ok { // images were merged in prepare
+			attrs["build-arg:"+k] = v
+		}
 	}
 	if b.opts.NoCache {
 		attrs["no-cache"] = ""
@@ -130,15 +132,16 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 		resolveMode = "pull"
 	}
 	_, err = b.conn.Build(ctx, opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
-		// The platform checks run beside the solve; a failed check cancels it.
-		eg, ctx := errgroup.WithContext(ctx)
+		// The platform checks run beside the solve; a failed check cancels
+		// it. (egctx ends when Wait returns: nothing after uses it.)
+		eg, egctx := errgroup.WithContext(ctx)
 		for ref, arg := range checks {
-			eg.Go(func() error { return checkBase(ctx, gc, arg, ref, j.Arch, resolveMode) })
+			eg.Go(func() error { return checkBase(egctx, gc, arg, ref, j.Arch, resolveMode) })
 		}
 		var res *gateway.Result
 		eg.Go(func() error {
 			var err error
-			res, err = gc.Solve(ctx, gateway.SolveRequest{
+			res, err = gc.Solve(egctx, gateway.SolveRequest{
 				Frontend:     "dockerfile.v0",
 				FrontendOpt:  attrs,
 				CacheImports: frontendCacheImports(b.opts.CacheImports),
@@ -217,13 +220,19 @@ func checkBase(ctx context.Context, gc gateway.Client, arg, ref string, arch cat
 	return nil
 }
 
+// outputPath is where an --output of j goes: Dest itself for a single
+// image, else one file per image in the directory Dest.
+func (b *Builder) outputPath(o Output, j Job) string {
+	if st, err := os.Stat(o.Dest); b.multi || err == nil && st.IsDir() || strings.HasSuffix(o.Dest, "/") {
+		t := j.Context.Target
+		return filepath.Join(o.Dest, fmt.Sprintf("%s-%s-%s.tar", t.Runtime.ID, t.Variant, j.Arch))
+	}
+	return o.Dest
+}
+
 // extraExport adds an --output export for j.
 func (b *Builder) extraExport(o Output, j Job) (client.ExportEntry, error) {
-	dest := o.Dest
-	if st, err := os.Stat(dest); err == nil && st.IsDir() || strings.HasSuffix(dest, "/") {
-		t := j.Context.Target
-		dest = filepath.Join(dest, fmt.Sprintf("%s-%s-%s.tar", t.Runtime.ID, t.Variant, j.Arch))
-	}
+	dest := b.outputPath(o, j)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return client.ExportEntry{}, err
 	}

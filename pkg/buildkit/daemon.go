@@ -27,6 +27,21 @@ func Start(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return err
 	}
+	// Two lambdaimg runs starting at once: one starts the daemon, the
+	// other waits for the lock and then finds it answering.
+	lock, err := os.OpenFile(filepath.Join(o.StateDir, "start.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if c, err := dial(ctx, Options{Timeout: time.Second}, EmbeddedAddr(o.StateDir), SourceEmbedded); err == nil {
+		c.Close()
+		return nil
+	}
 	logPath := filepath.Join(o.StateDir, "buildkitd.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -86,6 +101,10 @@ func EmbeddedPID(stateDir string) (int, bool) {
 		return 0, false
 	}
 	if err := syscall.Kill(pid, 0); err != nil {
+		return pid, false
+	}
+	// A stale pid file may name a process that is not ours any more.
+	if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && !strings.Contains(string(cmd), "buildkitd") {
 		return pid, false
 	}
 	return pid, true

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -370,4 +371,28 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAWSVariantRejectsWhatItIgnores(t *testing.T) {
+	text := strings.Replace(validCatalog, "variants: {aws: {}}", "variants: {aws: {rie: false}}", 1)
+	err := Validate(mustParse(t, text), allTemplates{})
+	if err == nil || !strings.Contains(err.Error(), "runtimes[python3.7].variants.aws: the aws variant takes AWS's image as it is") {
+		t.Errorf("Validate = %v", err)
+	}
+}
+
+func TestReadFileResolvesExtensionsAgainstTheFile(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/mine.yaml"
+	if err := os.WriteFile(p, []byte("extends: builtin\nruntimes:\n  - id: python3.12\n    variants:\n      alpine: {extensions: [ext/agent.zip, /abs/x]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Runtimes[0].Variants["alpine"].Extensions
+	if diff := cmp.Diff([]string{dir + "/ext/agent.zip", "/abs/x"}, got); diff != "" {
+		t.Errorf("extensions (-want +got):\n%s", diff)
+	}
 }

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -139,17 +138,10 @@ type Target struct {
 // Name is "runtime/variant", e.g. "python3.12/al2023".
 func (t *Target) Name() string { return t.Runtime.ID + "/" + t.Variant }
 
-// ExtensionPaths returns the variant's extensions, resolved against the
-// directory of the catalog file that names them.
+// ExtensionPaths returns the variant's extensions (ReadFile resolved them
+// against the directory of the catalog file that names them).
 func (t *Target) ExtensionPaths() []string {
-	var out []string
-	for _, p := range t.Spec.Extensions {
-		if !filepath.IsAbs(p) && t.Runtime.file != "" {
-			p = filepath.Join(filepath.Dir(t.Runtime.file), p)
-		}
-		out = append(out, p)
-	}
-	return out
+	return append([]string(nil), t.Spec.Extensions...)
 }
 
 // WithRIE reports whether the emulator is layered in.

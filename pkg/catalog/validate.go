@@ -322,6 +322,10 @@ func (v *validator) variant(r *Runtime, path, name string) {
 	case !s.OS.ValidVariant():
 		return // reported by variantFields
 	}
+	raw, lang := r.Variants[name], v.c.Languages[r.Language].Variants[name]
+	if s.OS == AWS && (raw.RIE != nil || lang.RIE != nil || len(s.Args) > 0 || raw.BuildBase != "" || lang.BuildBase != "" || len(s.BuildPackages) > 0) {
+		v.addf(f, path, "the aws variant takes AWS's image as it is (it already has the emulator): rie, args, buildBase and buildPackages do not apply; use packages, labels or extensions")
+	}
 	if v.tmpl != nil && !v.tmpl.Has(r.Language, s.OS) {
 		v.addf(f, path, "no template for %s on %s (templates/%s/%s.Dockerfile.tmpl)", r.Language, s.OS, r.Language, s.OS)
 	}

@@ -30,6 +30,35 @@ type testOptions struct {
 	timeout    int
 	user       string
 	helper     string
+
+	// read holds the event and expectation files, read once (stdin can
+	// be read only once) by load.
+	read map[string][]byte
+}
+
+// load reads every --event and --expect file once, before any image is
+// tested.
+func (t *testOptions) load() error {
+	t.read = map[string][]byte{}
+	for _, list := range []struct {
+		flag  string
+		paths []string
+	}{{"--event", t.events}, {"--expect", t.expects}} {
+		for _, p := range list.paths {
+			if _, done := t.read[p]; done {
+				continue
+			}
+			data, err := readArg(p)
+			if err != nil {
+				return &UsageError{fmt.Errorf("%s: %w", list.flag, err)}
+			}
+			if !json.Valid(data) {
+				return &UsageError{fmt.Errorf("%s %s is not JSON", list.flag, p)}
+			}
+			t.read[p] = data
+		}
+	}
+	return nil
 }
 
 func (t *testOptions) bind(cmd *cobra.Command, events bool) {
@@ -69,24 +98,15 @@ func (t *testOptions) plan(target *catalog.Target, sampleDir func(catalog.Langua
 	if len(t.expects) > len(t.events) {
 		return o, &UsageError{fmt.Errorf("%d --expect for %d --event: each --expect goes with the --event at its position", len(t.expects), len(t.events))}
 	}
+	if t.read == nil {
+		if err := t.load(); err != nil {
+			return o, err
+		}
+	}
 	for i, p := range t.events {
-		data, err := readArg(p)
-		if err != nil {
-			return o, &UsageError{fmt.Errorf("--event: %w", err)}
-		}
-		if !json.Valid(data) {
-			return o, &UsageError{fmt.Errorf("--event %s is not JSON", p)}
-		}
-		ev := smoke.Event{Name: "event " + filepath.Base(p), Payload: data}
+		ev := smoke.Event{Name: "event " + filepath.Base(p), Payload: t.read[p]}
 		if i < len(t.expects) {
-			exp, err := os.ReadFile(t.expects[i])
-			if err != nil {
-				return o, &UsageError{fmt.Errorf("--expect: %w", err)}
-			}
-			if !json.Valid(exp) {
-				return o, &UsageError{fmt.Errorf("--expect %s is not JSON", t.expects[i])}
-			}
-			ev.Expect = exp
+			ev.Expect = t.read[t.expects[i]]
 		}
 		o.Events = append(o.Events, ev)
 	}
@@ -178,6 +198,12 @@ func (t *testOptions) factory(out io.Writer, verbose bool) testerFactory {
 
 func (t *testOptions) factoryWith(out io.Writer, verbose, contract bool, collect func(testReport)) testerFactory {
 	return func(conn *buildkit.Conn) (build.Tester, func(), error) {
+		if len(t.expects) > len(t.events) {
+			return nil, nil, &UsageError{fmt.Errorf("%d --expect for %d --event: each --expect goes with the --event at its position", len(t.expects), len(t.events))}
+		}
+		if err := t.load(); err != nil {
+			return nil, nil, err
+		}
 		s := &samples{}
 		var mu sync.Mutex
 		tester := func(ctx context.Context, dir string, desc v1.Descriptor, cfg v1.Config, j build.Job) error {

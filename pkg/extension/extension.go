@@ -50,7 +50,11 @@ func Layout(dst string, paths []string) error {
 				return fmt.Errorf("extension %s: %w", p, err)
 			}
 		default:
-			if err := fileutil.Copy(p, filepath.Join(dst, "extensions", filepath.Base(p)), 0o755); err != nil {
+			target := filepath.Join(dst, "extensions", filepath.Base(p))
+			if _, err := os.Stat(target); err == nil {
+				return fmt.Errorf("extension %s: another extension is already named %s", p, filepath.Base(p))
+			}
+			if err := fileutil.Copy(p, target, 0o755); err != nil {
 				return fmt.Errorf("extension %s: %w", p, err)
 			}
 		}

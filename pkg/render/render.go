@@ -242,8 +242,15 @@ func (c *Context) Write(dir string) error {
 			return err
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	// Swap: the old context moves aside and is removed only once the new
+	// one is in place.
+	old := tmp + ".old"
+	if err := os.Rename(dir, old); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.Rename(tmp, dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		os.Rename(old, dir)
+		return err
+	}
+	return os.RemoveAll(old)
 }

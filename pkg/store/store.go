@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -83,20 +84,57 @@ func DefaultDir() string {
 }
 
 // Open opens the store at dir, creating an empty layout if there is none.
+// An index.json left unreadable by a crash mid-write is restored from the
+// copy kept before every change.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
-	p, err := layout.FromPath(dir)
+	s := &Store{dir: dir}
+	err := s.lock(syscall.LOCK_EX, func() error {
+		index := filepath.Join(dir, "index.json")
+		if _, err := os.Stat(index); err != nil {
+			p, err := layout.Write(dir, empty.Index)
+			s.path = p
+			return err
+		}
+		if data, err := os.ReadFile(index); err != nil || !json.Valid(data) {
+			prev, perr := os.ReadFile(index + ".prev")
+			if perr != nil || !json.Valid(prev) {
+				return fmt.Errorf("%s is damaged and there is no good copy to restore (%v)", index, err)
+			}
+			if err := atomicWrite(index, prev); err != nil {
+				return err
+			}
+		}
+		p, err := layout.FromPath(dir)
+		s.path = p
+		return err
+	})
 	if err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, "index.json")); statErr == nil {
-			return nil, fmt.Errorf("opening store %s: %w", dir, err)
-		}
-		if p, err = layout.Write(dir, empty.Index); err != nil {
-			return nil, fmt.Errorf("creating store %s: %w", dir, err)
-		}
+		return nil, fmt.Errorf("opening store %s: %w", dir, err)
 	}
-	return &Store{dir: dir, path: p}, nil
+	return s, nil
+}
+
+// atomicWrite replaces path with data through a rename.
+func atomicWrite(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// keepCopy saves index.json before it is changed in place, so a crash in
+// the middle can be undone by Open.
+func (s *Store) keepCopy() error {
+	index := filepath.Join(s.dir, "index.json")
+	data, err := os.ReadFile(index)
+	if err != nil {
+		return err
+	}
+	return atomicWrite(index+".prev", data)
 }
 
 // Dir returns the store's directory.
@@ -105,15 +143,16 @@ func (s *Store) Dir() string { return s.dir }
 // Path returns the layout, for readers that want ggcr's API.
 func (s *Store) Path() layout.Path { return s.path }
 
-// lock takes an exclusive lock on the store for the duration of fn, so
-// concurrent builds (even from several processes) never lose an entry.
-func (s *Store) lock(fn func() error) error {
+// lock holds a lock on the store (syscall.LOCK_EX to change it, LOCK_SH
+// to read it) for the duration of fn, so concurrent builds, pushes and
+// lists, even from several processes, never lose or half-read an entry.
+func (s *Store) lock(how int, fn func() error) error {
 	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		return err
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
@@ -134,12 +173,15 @@ func (s *Store) Put(ref Ref, img v1.Image, ann map[string]string) (v1.Descriptor
 	}
 	plat := ref.Platform()
 	var desc v1.Descriptor
-	err := s.lock(func() error {
+	err := s.lock(syscall.LOCK_EX, func() error {
+		if err := s.keepCopy(); err != nil {
+			return err
+		}
 		if err := s.path.ReplaceImage(img, match.Annotation(AnnRefName, ref.Name()),
 			layout.WithAnnotations(annotations), layout.WithPlatform(plat)); err != nil {
 			return err
 		}
-		e, ok, err := s.get(ref)
+		e, ok, err := s.getLocked(ref)
 		if err != nil {
 			return err
 		}
@@ -157,13 +199,26 @@ func (s *Store) Put(ref Ref, img v1.Image, ann map[string]string) (v1.Descriptor
 
 // Remove drops ref from the index (its blobs stay until GC).
 func (s *Store) Remove(ref Ref) error {
-	return s.lock(func() error {
+	return s.lock(syscall.LOCK_EX, func() error {
+		if err := s.keepCopy(); err != nil {
+			return err
+		}
 		return s.path.RemoveDescriptors(match.Annotation(AnnRefName, ref.Name()))
 	})
 }
 
 // List returns every image in the store, sorted by ref name.
 func (s *Store) List() ([]Entry, error) {
+	var out []Entry
+	err := s.lock(syscall.LOCK_SH, func() error {
+		var err error
+		out, err = s.listLocked()
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) listLocked() ([]Entry, error) {
 	ii, err := s.path.ImageIndex()
 	if err != nil {
 		return nil, fmt.Errorf("reading store %s: %w", s.dir, err)
@@ -197,10 +252,19 @@ func (s *Store) List() ([]Entry, error) {
 }
 
 // Get returns the entry for ref.
-func (s *Store) Get(ref Ref) (Entry, bool, error) { return s.get(ref) }
+func (s *Store) Get(ref Ref) (Entry, bool, error) {
+	var e Entry
+	var ok bool
+	err := s.lock(syscall.LOCK_SH, func() error {
+		var err error
+		e, ok, err = s.getLocked(ref)
+		return err
+	})
+	return e, ok, err
+}
 
-func (s *Store) get(ref Ref) (Entry, bool, error) {
-	all, err := s.List()
+func (s *Store) getLocked(ref Ref) (Entry, bool, error) {
+	all, err := s.listLocked()
 	if err != nil {
 		return Entry{}, false, err
 	}

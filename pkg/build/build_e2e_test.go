@@ -25,6 +25,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
+	"github.com/moby/buildkit/client"
 )
 
 var debian = testenv.Base{Name: "debian-bookworm"}
@@ -437,5 +438,59 @@ func TestNodeOnDebian(t *testing.T) {
 		map[string]string{"platform": "linux/amd64", "build-arg:IMAGE": ref})
 	if err != nil {
 		t.Fatalf("invocation failed: %v\n%s", err, out)
+	}
+}
+
+// TestOutputsAndCache exports each image as an OCI tarball and a root
+// filesystem tarball next to the store, and passes a local cache export and
+// import through to BuildKit.
+func TestOutputsAndCache(t *testing.T) {
+	e := setup(t)
+	c, tm := load(t, "")
+	st, _ := store.Open(t.TempDir())
+	out := t.TempDir()
+	cache := filepath.Join(t.TempDir(), "cache")
+	opts := options(t, e, c)
+	opts.Outputs = []build.Output{{Type: "oci", Dest: filepath.Join(out, "oci")}, {Type: "tar", Dest: filepath.Join(out, "rootfs")}}
+	opts.CacheExports = []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": cache}}}
+	js := jobs(t, c, tm, catalog.Selector{Runtimes: []string{"provided.al2023"}, Variants: []string{"debian"}})
+	rs := mustBuild(t, build.New(e.conn, st, opts), js)
+	for _, r := range rs {
+		arch := map[string]string{"linux/amd64": "x86_64", "linux/arm64": "arm64"}[r.Platform]
+		names := tarNames(t, filepath.Join(out, "oci", "provided.al2023-debian-"+arch+".tar"))
+		if !names["index.json"] || !names["oci-layout"] || !names["blobs/sha256/"+strings.TrimPrefix(r.Digest, "sha256:")] {
+			t.Errorf("%s: the OCI tarball lacks the layout or the image %s", r.Platform, r.Digest)
+		}
+		if fs := tarNames(t, filepath.Join(out, "rootfs", "provided.al2023-debian-"+arch+".tar")); !fs["lambda-entrypoint.sh"] || !fs["usr/local/bin/aws-lambda-rie"] {
+			t.Errorf("%s: the root filesystem tarball lacks the entry point or the emulator", r.Platform)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cache, "index.json")); err != nil {
+		t.Errorf("no local cache was exported: %v", err)
+	}
+	// The exported cache imports again (a missing one would only warn).
+	opts.Outputs, opts.CacheExports, opts.Pull = nil, nil, true
+	opts.CacheImports = []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"src": cache}}}
+	mustBuild(t, build.New(e.conn, st, opts), js)
+}
+
+func tarNames(t *testing.T, p string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	defer f.Close()
+	names := map[string]bool{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[strings.TrimPrefix(h.Name, "./")] = true
 	}
 }

@@ -212,6 +212,12 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 				r.Status, r.Digest, r.Size = Unchanged, e.Descriptor.Digest.String(), imageSize(img)
 				r.Reason = "inputs unchanged since the stored build (--pull rebuilds)"
 				if err := b.test(ctx, b.store.Dir(), e.Descriptor, img, j); err != nil {
+					// A broken image must not be published from the store later.
+					if ctx.Err() == nil {
+						if rerr := b.store.Remove(ref); rerr == nil {
+							err = fmt.Errorf("%w (removed from the store)", err)
+						}
+					}
 					return fail(err)
 				}
 				return r
@@ -254,6 +260,9 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 			}
 			return fail(err)
 		}
+	}
+	if b.opts.Test != nil {
+		ann[store.AnnTested] = "passed"
 	}
 	if err := b.store.LinkBlobs(out); err != nil {
 		return fail(err)

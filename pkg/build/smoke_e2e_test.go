@@ -157,6 +157,9 @@ exports.handler = async () => { fs.writeFileSync("/var/task/cache.json", "{}"); 
 					t.Errorf("the failure %q does not name the cause (%q)", r.Reason, frag)
 				}
 			}
+			if r.Store == "" {
+				t.Error("no store ref in the result")
+			}
 		})
 	}
 }
@@ -188,5 +191,44 @@ func TestExtension(t *testing.T) {
 		if !strings.Contains(rep.Log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, rep.Log)
 		}
+	}
+}
+
+// TestFailedTestRemovesStoredImage: an image already in the store that
+// fails the smoke test is taken out, so that a later push cannot publish
+// it; one that passes is marked as tested.
+func TestFailedTestRemovesStoredImage(t *testing.T) {
+	e := setup(t)
+	c, tm := load(t, "")
+	st, _ := store.Open(t.TempDir())
+	js := jobs(t, c, tm, catalog.Selector{Runtimes: []string{"provided.al2023"}, Variants: []string{"debian"}, Arches: []catalog.Arch{catalog.X86_64}})
+	opts := options(t, e, c)
+	helper := testenv.Lambdaimg(t)
+	fn := t.TempDir()
+	os.WriteFile(filepath.Join(fn, "bootstrap"), buildFunction(t, "go-hello", "amd64"), 0o755)
+	withFunction := fn
+	opts.Test = func(ctx context.Context, dir string, desc v1.Descriptor, cfg v1.Config, j build.Job) error {
+		rep, err := smoke.Run(ctx, e.conn, dir, desc, cfg, smoke.Options{Helper: helper, FunctionDir: withFunction, Handler: "function.handler",
+			Events: []smoke.Event{{Name: "invoke", Payload: []byte(`{"name":"x"}`), Expect: []byte(`{"greeting":"hello x"}`)}}})
+		if err != nil {
+			return err
+		}
+		return rep.Err()
+	}
+	ref := store.Ref{Runtime: "provided.al2023", Variant: "debian", Arch: "x86_64"}
+	mustBuild(t, build.New(e.conn, st, opts), js)
+	if e, ok, _ := st.Get(ref); !ok || e.Descriptor.Annotations[store.AnnTested] != "passed" {
+		t.Fatalf("a tested image is not marked: %v %+v", ok, e.Descriptor.Annotations)
+	}
+	withFunction = "" // now the image has no bootstrap: the test fails
+	rs, err := build.New(e.conn, st, opts).Build(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Status != build.Failed || !strings.Contains(rs[0].Reason, "removed from the store") {
+		t.Fatalf("%s %q, want a failure that removed the image", rs[0].Status, rs[0].Reason)
+	}
+	if _, ok, _ := st.Get(ref); ok {
+		t.Error("the image that failed its test is still in the store")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"io/fs"
 	"os"
 	"path"
@@ -14,14 +15,11 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 )
 
-// LabelPrefix namespaces lambdaimg's own image labels.
-const LabelPrefix = "io.lambdaimg."
-
-// Label keys lambdaimg sets on every image.
+// Label keys lambdaimg sets on every image (names from pkg/labels).
 const (
-	LabelRuntime = LabelPrefix + "runtime"
-	LabelVariant = LabelPrefix + "variant"
-	LabelInputs  = LabelPrefix + "inputs.sha256"
+	LabelRuntime = labels.Runtime
+	LabelVariant = labels.Variant
+	LabelInputs  = labels.Inputs
 )
 
 // File is one file of a build context.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,19 +17,20 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/match"
 )
 
-// Annotations on each manifest descriptor in index.json.
+// Annotations on each manifest descriptor in index.json (names from
+// pkg/labels).
 const (
-	AnnRefName  = "org.opencontainers.image.ref.name" // runtime/variant/arch
-	AnnCreated  = "org.opencontainers.image.created"
-	AnnRuntime  = "io.lambdaimg.runtime"
-	AnnVariant  = "io.lambdaimg.variant"
-	AnnArch     = "io.lambdaimg.arch"
-	AnnImage    = "io.lambdaimg.image"         // AWS's repository name: python, nodejs, ...
-	AnnTags     = "io.lambdaimg.tags"          // the catalog's tags, comma-separated
-	AnnDefault  = "io.lambdaimg.default"       // "true" for the runtime's default variant
-	AnnInputs   = "io.lambdaimg.inputs.sha256" // catalog entry and templates
-	AnnBuildKey = "io.lambdaimg.build.sha256"  // inputs plus build options
-	AnnTested   = "io.lambdaimg.smoke-test"    // "passed" when the smoke test passed
+	AnnRefName  = labels.RefName // runtime/variant/arch
+	AnnCreated  = labels.Created
+	AnnRuntime  = labels.Runtime
+	AnnVariant  = labels.Variant
+	AnnArch     = labels.Arch
+	AnnImage    = labels.Image
+	AnnTags     = labels.Tags
+	AnnDefault  = labels.Default
+	AnnInputs   = labels.Inputs
+	AnnBuildKey = labels.BuildKey
+	AnnTested   = labels.Tested
 )
 
 // Ref names one image in the store.

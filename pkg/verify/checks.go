@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"path"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 )
 
 // LabelRuntime marks lambdaimg's base images.
-const LabelRuntime = "io.lambdaimg.runtime"
+const LabelRuntime = labels.Runtime
 
 // EntrypointScript is the entry point of AWS's base images.
 const EntrypointScript = "/lambda-entrypoint.sh"

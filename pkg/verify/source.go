@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"os"
 	"sort"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 // AnnRefName names an image in an OCI layout.
-const AnnRefName = "org.opencontainers.image.ref.name"
+const AnnRefName = labels.RefName
 
 // Reference verifies what s names: a registry reference (REPO:TAG or
 // REPO@DIGEST), or an OCI layout as oci:DIR (every image of its

@@ -1,0 +1,25 @@
+// Package labels is the one home of the names lambdaimg writes into images
+// (config labels) and into its OCI store and registries (annotations).
+package labels
+
+// Prefix namespaces lambdaimg's own labels and annotations.
+const Prefix = "io.lambdaimg."
+
+// Image config labels, set by the templates on every image.
+const (
+	Runtime = Prefix + "runtime"       // the catalog runtime id, e.g. python3.12
+	Variant = Prefix + "variant"       // the variant, e.g. debian
+	Inputs  = Prefix + "inputs.sha256" // digest of the catalog entry and templates
+	Tested  = Prefix + "smoke-test"    // "passed" on an image that passed the smoke test
+)
+
+// Annotations on the store's index entries (and pushed manifests).
+const (
+	Arch     = Prefix + "arch"
+	Image    = Prefix + "image"        // AWS's repository name: python, nodejs, ...
+	Tags     = Prefix + "tags"         // the catalog's tags, comma-separated
+	Default  = Prefix + "default"      // "true" for the runtime's default variant
+	BuildKey = Prefix + "build.sha256" // inputs plus build options
+	Created  = "org.opencontainers.image.created"
+	RefName  = "org.opencontainers.image.ref.name"
+)

@@ -2,25 +2,37 @@
 # make-test-bases.sh CACHEDIR [NAME...]
 #
 # Produces gzipped rootfs tarballs (one tar = one image layer, paths without a
-# leading "./", numeric owners, fixed mtimes) that tests push to a registry:
-#   CACHEDIR/debian-bookworm-amd64.tar.gz   debootstrap --variant=minbase bookworm
-#   CACHEDIR/debian-bookworm-arm64.tar.gz   same, arm64 (second stage under qemu)
-#   CACHEDIR/busybox-amd64.tar.gz           Debian busybox-static + applet links
-#   CACHEDIR/busybox-arm64.tar.gz
-# NAME limits the work to some of them, e.g. `busybox-amd64 debian-bookworm-amd64`.
-# Existing tarballs are kept (delete one to rebuild it).
+# leading "./", numeric owners, fixed mtimes) that tests push to a registry in
+# place of the official images the catalog pulls:
+#   CACHEDIR/busybox-{amd64,arm64}.tar.gz        Debian busybox-static + applet links
+#   CACHEDIR/debian-bookworm-{amd64,arm64}.tar.gz debootstrap --variant=minbase bookworm
+#   CACHEDIR/debian-trixie-amd64.tar.gz          same, trixie (the Java 21 base)
+#   CACHEDIR/python-bookworm-{amd64,arm64}.tar.gz  + python3 (3.11) and pip
+#   CACHEDIR/python-trixie-amd64.tar.gz          + python3 (3.13) and pip
+#   CACHEDIR/node-bookworm-amd64.tar.gz          + nodejs (18), npm and Node's headers
+#   CACHEDIR/node-trixie-amd64.tar.gz            + nodejs (20), npm and Node's headers
+#   CACHEDIR/maven-trixie-amd64.tar.gz           + maven and OpenJDK 21 (a JDK for builds)
+# The python bases drop Debian's EXTERNALLY-MANAGED marker and link python and
+# pip into /usr/local/bin, as the official python images behave; every base
+# keeps out documentation, man pages and translations (as Debian's slim
+# images do, also for packages installed later) and ships no apt lists.
+# NAME limits the work to some of them, e.g. `busybox-amd64 python-trixie-amd64`.
+# Existing tarballs are kept (delete one to rebuild it). Each one's build
+# time and size are logged.
 #
-# Needs root, debootstrap, and (for arm64 Debian) qemu-user-static with the
+# Needs root, debootstrap, and (for arm64) qemu-user-static with the
 # qemu-aarch64 binfmt handler enabled: run scripts/install-buildkit.sh first.
 # Env: DEBIAN_MIRROR (default http://deb.debian.org/debian; plain http needs no
 # CA), SOURCE_DATE_EPOCH (mtime of every entry, default 1700000000).
 set -euo pipefail
 
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-SUITE=bookworm
+SUITE=bookworm # of fetch_deb (busybox)
 EPOCH="${SOURCE_DATE_EPOCH:-1700000000}"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-ALL=(busybox-amd64 busybox-arm64 debian-bookworm-amd64 debian-bookworm-arm64)
+ALL=(busybox-amd64 busybox-arm64 debian-bookworm-amd64 debian-bookworm-arm64 debian-trixie-amd64
+	python-bookworm-amd64 python-bookworm-arm64 python-trixie-amd64
+	node-bookworm-amd64 node-trixie-amd64 maven-trixie-amd64)
 
 log() { echo "make-test-bases: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -132,9 +144,12 @@ make_busybox() {
 	pack "$root" "$out"
 }
 
-make_debian() {
-	local arch="$1" out="$2"
-	local root="$WORK/debian-$arch" start=$SECONDS
+# bootstrap SUITE ARCH: a minbase tree in $WORK/root-SUITE-ARCH, made once per
+# run and copied for each flavour.
+bootstrap() {
+	local suite="$1" arch="$2"
+	local root="$WORK/root-$suite-$arch"
+	[ -d "$root" ] && return 0
 	command -v debootstrap >/dev/null || die "debootstrap missing (run scripts/install-buildkit.sh)"
 	if [ "$arch" != "$(dpkg --print-architecture)" ] && [ "$arch" = arm64 ] &&
 		! grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
@@ -145,26 +160,99 @@ make_debian() {
 	local keyring=()
 	[ -f "$KEYRING" ] && keyring=(--keyring="$KEYRING")
 	debootstrap --arch="$arch" --variant=minbase "${keyring[@]}" \
-		"$SUITE" "$root" "$MIRROR" >"$WORK/debootstrap-$arch.log" 2>&1 || {
-		tail -n 30 "$WORK/debootstrap-$arch.log" >&2
-		[ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
-		die "debootstrap $arch failed"
+		"$suite" "$root.tmp" "$MIRROR" >"$WORK/debootstrap-$suite-$arch.log" 2>&1 || {
+		tail -n 30 "$WORK/debootstrap-$suite-$arch.log" >&2
+		[ -f "$root.tmp/debootstrap/debootstrap.log" ] && tail -n 30 "$root.tmp/debootstrap/debootstrap.log" >&2
+		die "debootstrap $suite $arch failed"
 	}
-	# make it look like a container base image
-	cat >"$root/etc/apt/sources.list" <<-EOF
-		deb http://deb.debian.org/debian $SUITE main
-		deb http://deb.debian.org/debian $SUITE-updates main
-		deb http://deb.debian.org/debian-security $SUITE-security main
+	rm -rf "$root.tmp/debootstrap"
+	# Slim, as Debian's container images are: no documentation, man pages or
+	# translations, now or for packages installed later.
+	cat >"$root.tmp/etc/dpkg/dpkg.cfg.d/lambdaimg-test-slim" <<-'EOF'
+		path-exclude /usr/share/doc/*
+		path-include /usr/share/doc/*/copyright
+		path-exclude /usr/share/man/*
+		path-exclude /usr/share/info/*
+		path-exclude /usr/share/groff/*
+		path-exclude /usr/share/lintian/*
+		path-exclude /usr/share/locale/*
 	EOF
+	cat >"$root.tmp/etc/apt/apt.conf.d/lambdaimg-test-slim" <<-'EOF'
+		APT::Install-Recommends "false";
+		APT::Install-Suggests "false";
+	EOF
+	# make it look like a container base image
+	cat >"$root.tmp/etc/apt/sources.list" <<-EOF
+		deb http://deb.debian.org/debian $suite main
+		deb http://deb.debian.org/debian $suite-updates main
+		deb http://deb.debian.org/debian-security $suite-security main
+	EOF
+	mv "$root.tmp" "$root"
+}
+
+# chroot_apt ROOT PKG...: installs packages in ROOT from its own sources.
+chroot_apt() {
+	local root="$1"
+	shift
+	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	mount -t proc proc "$root/proc"
+	mount --bind /dev "$root/dev"
+	local rc=0
+	{
+		chroot "$root" apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends "$@"
+	} >"$WORK/apt.log" 2>&1 || rc=$?
+	umount "$root/dev"
+	umount "$root/proc"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 30 "$WORK/apt.log" >&2
+		die "apt-get install $* failed in $root"
+	fi
+}
+
+# make_base FLAVOUR SUITE ARCH OUT
+make_base() {
+	local flavour="$1" suite="$2" arch="$3" out="$4"
+	bootstrap "$suite" "$arch"
+	local root="$WORK/$flavour-$suite-$arch"
+	rm -rf "$root"
+	cp -a "$WORK/root-$suite-$arch" "$root"
+	case "$flavour" in
+	debian) ;;
+	python)
+		chroot_apt "$root" python3 python3-pip ca-certificates
+		# The official python images let pip install anywhere (Debian's
+		# marker, PEP 668, refuses installs outside a virtualenv) and have
+		# python and pip on PATH.
+		rm -f "$root"/usr/lib/python3*/EXTERNALLY-MANAGED
+		ln -sf /usr/bin/python3 "$root/usr/local/bin/python"
+		ln -sf /usr/bin/pip3 "$root/usr/local/bin/pip"
+		;;
+	node)
+		# libnode-dev: the official node images carry Node's headers, which
+		# node-gyp builds native addons (aws-lambda-ric) against.
+		chroot_apt "$root" nodejs npm libnode-dev ca-certificates
+		;;
+	maven)
+		local jdk=openjdk-21-jdk-headless
+		[ "$suite" = bookworm ] && jdk=openjdk-17-jdk-headless
+		chroot_apt "$root" maven "$jdk" ca-certificates
+		;;
+	*) die "unknown flavour $flavour" ;;
+	esac
 	local r="${root:?}"
 	rm -rf "${r:?}"/var/cache/apt/archives/*.deb "${r:?}"/var/cache/apt/*.bin \
 		"${r:?}"/var/lib/apt/lists/* "${r:?}"/var/log/* "${r:?}"/tmp/* "${r:?}"/var/tmp/* \
-		"${r:?}"/dev/* "${r:?}"/run/* "${r:?}"/proc/* "${r:?}"/sys/* "${r:?}"/debootstrap
+		"${r:?}"/dev/* "${r:?}"/run/* "${r:?}"/proc/* "${r:?}"/sys/* \
+		"${r:?}"/root/.cache "${r:?}"/root/.npm
+	find "${r:?}/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete 2>/dev/null || true
+	find "${r:?}/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+	rm -rf "${r:?}"/usr/share/man/* "${r:?}"/usr/share/info/* "${r:?}"/usr/share/locale/*
 	mkdir -p "$root/var/lib/apt/lists/partial"
 	: >"$root/etc/resolv.conf"
 	echo localhost >"$root/etc/hostname"
 	pack "$root" "$out"
-	log "debian-$SUITE-$arch: debootstrap+pack took $((SECONDS - start))s"
+	rm -rf "$root"
 }
 
 for t in "${TARGETS[@]}"; do
@@ -174,10 +262,18 @@ for t in "${TARGETS[@]}"; do
 		continue
 	fi
 	log "$t: building"
+	start=$SECONDS
 	case "$t" in
 	busybox-amd64 | busybox-arm64) make_busybox "${t#busybox-}" "$out" ;;
-	debian-bookworm-amd64 | debian-bookworm-arm64) make_debian "${t#debian-bookworm-}" "$out" ;;
+	debian-* | python-* | node-* | maven-*)
+		IFS=- read -r flavour suite arch <<<"$t"
+		case "$suite/$arch" in
+		bookworm/amd64 | bookworm/arm64 | trixie/amd64 | trixie/arm64) ;;
+		*) die "unknown target $t (known: ${ALL[*]})" ;;
+		esac
+		make_base "$flavour" "$suite" "$arch" "$out"
+		;;
 	*) die "unknown target $t (known: ${ALL[*]})" ;;
 	esac
-	log "$t: $(du -h "$out" | cut -f1) $out"
+	log "$t: $(du -h "$out" | cut -f1) $out, made in $((SECONDS - start))s"
 done

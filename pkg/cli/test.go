@@ -75,8 +75,10 @@ func (t *testOptions) bind(cmd *cobra.Command, events bool) {
 	}
 }
 
-// plan says what one smoke test sends and expects.
-func (t *testOptions) plan(target *catalog.Target, sampleDir func(catalog.Language) (string, error), withContract bool) (smoke.Options, error) {
+// plan says what one smoke test sends and expects: the options, and with
+// the sample function the runs of its plan (opt is the image's laid-out
+// /opt extensions, where the sample layer may be).
+func (t *testOptions) plan(target *catalog.Target, opt string, sampleDir func(catalog.Language) (string, error), withContract bool) (smoke.Options, []smoke.SampleRun, error) {
 	o := smoke.Options{Handler: t.handler, Timeout: t.timeout, User: t.user, Helper: t.helper, Contract: withContract}
 	if o.Handler == "" {
 		o.Handler = target.Handler
@@ -86,7 +88,7 @@ func (t *testOptions) plan(target *catalog.Target, sampleDir func(catalog.Langua
 	} else {
 		dir, err := sampleDir(target.Runtime.Language)
 		if err != nil {
-			return o, err
+			return o, nil, err
 		}
 		o.FunctionDir = dir
 		if target.Spec.OS == catalog.AWS && target.Runtime.Language == catalog.Provided {
@@ -96,11 +98,11 @@ func (t *testOptions) plan(target *catalog.Target, sampleDir func(catalog.Langua
 		}
 	}
 	if len(t.expects) > len(t.events) {
-		return o, &UsageError{fmt.Errorf("%d --expect for %d --event: each --expect goes with the --event at its position", len(t.expects), len(t.events))}
+		return o, nil, &UsageError{fmt.Errorf("%d --expect for %d --event: each --expect goes with the --event at its position", len(t.expects), len(t.events))}
 	}
 	if t.read == nil {
 		if err := t.load(); err != nil {
-			return o, err
+			return o, nil, err
 		}
 	}
 	for i, p := range t.events {
@@ -110,22 +112,25 @@ func (t *testOptions) plan(target *catalog.Target, sampleDir func(catalog.Langua
 		}
 		o.Events = append(o.Events, ev)
 	}
-	if len(o.Events) == 0 {
-		if t.handlerDir != "" {
-			o.Events = []smoke.Event{{Name: "event {}", Payload: []byte("{}")}}
-		} else {
-			if o.Timeout == 0 {
-				o.Timeout = 2
-			}
-			// The timeout check sleeps past the timeout: only for short ones.
-			check := o.Timeout
-			if check > 10 {
-				check = 0
-			}
-			o.Events = smoke.SampleEvents(o.Handler, check)
-		}
+	if len(o.Events) > 0 {
+		return o, nil, nil
 	}
-	return o, nil
+	if t.handlerDir != "" && !smoke.IsSample(t.handlerDir) {
+		o.Events = []smoke.Event{{Name: "event {}", Payload: []byte("{}")}}
+		return o, nil, nil
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 2
+	}
+	// The timeout check sleeps past the timeout: only for short ones.
+	check := o.Timeout
+	if check > 10 {
+		check = 0
+	}
+	runs := smoke.SamplePlan(smoke.SampleTarget{Language: string(target.Runtime.Language), Runtime: target.Runtime.ID,
+		Version: target.Runtime.Version, RIC: target.Spec.RIC, Handler: o.Handler, Timeout: check, Layer: smoke.HasSampleLayer(opt)})
+	o.Events = runs[0].Events
+	return o, runs, nil
 }
 
 func readArg(p string) ([]byte, error) {
@@ -161,7 +166,7 @@ func (s *samples) dirFor(lang catalog.Language) (string, error) {
 				return err
 			}
 			mode := os.FileMode(0o644)
-			if path.Base(p) == "bootstrap" {
+			if path.Base(p) == "bootstrap" || path.Ext(p) == ".sh" {
 				mode = 0o755
 			}
 			return os.WriteFile(dst, data, mode)
@@ -172,6 +177,9 @@ func (s *samples) dirFor(lang catalog.Language) (string, error) {
 	}
 	dir := filepath.Join(s.dir, "samples", string(lang))
 	if _, err := os.Stat(dir); err != nil {
+		if lang == catalog.Java {
+			return "", &UsageError{fmt.Errorf("the Java sample function needs compiling: run scripts/build-samples.sh DIR and pass --handler DIR/java, or pass your function with --handler DIR (and --cmd HANDLER)")}
+		}
 		return "", &UsageError{fmt.Errorf("lambdaimg has no sample function for %s yet: pass your function with --handler DIR (and --cmd HANDLER)", lang)}
 	}
 	return dir, nil
@@ -207,11 +215,16 @@ func (t *testOptions) factoryWith(out io.Writer, verbose, contract bool, collect
 		s := &samples{}
 		var mu sync.Mutex
 		tester := func(ctx context.Context, dir string, desc v1.Descriptor, cfg v1.Config, j build.Job) error {
-			o, err := t.plan(j.Context.Target, s.dirFor, contract)
+			o, runs, err := t.plan(j.Context.Target, j.Extensions, s.dirFor, contract)
 			if err != nil {
 				return err
 			}
-			rep, err := smoke.Run(ctx, conn, dir, desc, cfg, o)
+			var rep *smoke.Report
+			if runs != nil {
+				rep, err = smoke.RunPlan(ctx, conn, dir, desc, cfg, o, runs)
+			} else {
+				rep, err = smoke.Run(ctx, conn, dir, desc, cfg, o)
+			}
 			if err != nil {
 				return err
 			}

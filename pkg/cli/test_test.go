@@ -22,8 +22,12 @@ func TestTestPlan(t *testing.T) {
 	ev1, ev2 := write("a.json", `{"name":"a"}`), write("b.json", `{"name":"b"}`)
 	exp1 := write("a.expect.json", `{"greeting":"hello a"}`)
 	bad := write("bad.json", `{"name":`)
-	target := &catalog.Target{Runtime: &catalog.Runtime{Language: catalog.Python}, Handler: "app.handler", Spec: catalog.Variant{OS: catalog.Debian}}
+	target := &catalog.Target{Runtime: &catalog.Runtime{ID: "python3.12", Language: catalog.Python, Version: "3.12"}, Handler: "app.handler", Spec: catalog.Variant{OS: catalog.Debian}}
 	sample := func(catalog.Language) (string, error) { return "/samples/python", nil }
+	// The first run of the Python sample's plan (the others are in pkg/smoke).
+	pythonChecks := []string{"response and environment", "writes outside /tmp fail", "error shape: Exception with a stack trace",
+		"context object: request id, function name and ARN, memory, remaining time", "AWS_EXECUTION_ENV is AWS_Lambda_python3.12",
+		"layer paths on sys.path: /opt/python/lib/python3.12/site-packages and /opt/python"}
 
 	cases := []struct {
 		name    string
@@ -35,10 +39,10 @@ func TestTestPlan(t *testing.T) {
 		wantErr string
 	}{
 		{name: "sample", opts: testOptions{},
-			events:  []string{"response and environment", "writes outside /tmp fail", "error shape", "function timeout"},
+			events:  append(pythonChecks, "function timeout"),
 			handler: "app.handler", timeout: 2},
 		{name: "sample without timeout check when the timeout is long", opts: testOptions{timeout: 400},
-			events: []string{"response and environment", "writes outside /tmp fail", "error shape"}, handler: "app.handler", timeout: 400},
+			events: pythonChecks, handler: "app.handler", timeout: 400},
 		{name: "own events paired with expectations", opts: testOptions{handlerDir: dir, handler: "main.run", events: []string{ev1, ev2}, expects: []string{exp1}},
 			events: []string{"event a.json", "event b.json"}, expects: []string{`{"greeting":"hello a"}`, ""}, handler: "main.run"},
 		{name: "own function without events", opts: testOptions{handlerDir: dir},
@@ -50,7 +54,7 @@ func TestTestPlan(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := tc.opts.plan(target, sample, true)
+			o, _, err := tc.opts.plan(target, "", sample, true)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("plan = %v, want %q", err, tc.wantErr)

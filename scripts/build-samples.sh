@@ -39,13 +39,13 @@ core="$WORK/lib/aws-lambda-java-core-$JAVA_CORE_VERSION.jar"
 
 rm -rf "$OUT/java" "$OUT/layer"
 mkdir -p "$OUT/java" "$OUT/layer/extensions" "$OUT/layer/java/lib" "$WORK/layer-classes"
-javac --release 17 -encoding UTF-8 -cp "$core" -d "$OUT/java" \
-	$(find "$ROOT/samples/java-source" -name '*.java' | sort)
-install -m 0755 "$ROOT/samples/java-source/wrapper.sh" "$OUT/java/wrapper.sh"
-echo "lambdaimg's Java sample, built by scripts/build-samples.sh" >"$OUT/java/lambdaimg-sample"
-
+# The layer first: the function's classes refer to it, as code using a layer does.
 javac --release 17 -encoding UTF-8 -d "$WORK/layer-classes" \
 	$(find "$ROOT/samples/layer/java-source" -name '*.java' | sort)
 jar --create --file "$OUT/layer/java/lib/lambdaimg-sample-layer.jar" -C "$WORK/layer-classes" .
+javac --release 17 -encoding UTF-8 -cp "$core:$WORK/layer-classes" -d "$OUT/java" \
+	$(find "$ROOT/samples/java-source" -name '*.java' | sort)
+install -m 0755 "$ROOT/samples/java-source/wrapper.sh" "$OUT/java/wrapper.sh"
+echo "lambdaimg's Java sample, built by scripts/build-samples.sh" >"$OUT/java/lambdaimg-sample"
 (cd "$ROOT/samples/layer" && tar --exclude=./java-source -cf - .) | (cd "$OUT/layer" && tar -xf -)
 log "built $OUT/java and $OUT/layer"

@@ -83,11 +83,12 @@ public class Handler implements RequestHandler<Map<String, Object>, Map<String, 
                 answer.put("AWS_EXECUTION_ENV", env("AWS_EXECUTION_ENV"));
                 break;
             case "layer":
-                // The client's class loader reads the jars in /opt/java/lib.
+                // A class of the function that uses a class from a jar in
+                // /opt/java/lib, as code using a layer does: it resolves
+                // only if the loader of the function's classes sees the layer.
                 try {
-                    Class<?> c = Class.forName("lambdaimg.layer.Layer", true, Thread.currentThread().getContextClassLoader());
-                    answer.put("layer", String.valueOf(c.getField("NAME").get(null)));
-                } catch (ReflectiveOperationException e) {
+                    answer.put("layer", LayerUser.layerName());
+                } catch (NoClassDefFoundError e) {
                     answer.put("layer", "not found: " + e);
                 }
                 break;

@@ -44,24 +44,24 @@ func TestRuntimesDebian(t *testing.T) {
 	helper := testenv.Lambdaimg(t)
 	c, tm := loadCatalog(t)
 
-	pulls := map[string][]catalog.Arch{}
-	for _, g := range groups {
-		for _, tg := range targets(t, c, g) {
-			ctx, err := tm.Render(&tg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			testenv.Pulls(pulls, &tg, dockerfile(t, ctx))
-		}
-	}
 	bases := testenv.Registry(t)
-	testenv.PushStandIns(t, bases, pulls)
 	samples := buildSamples(t)
 
 	t.Cleanup(func() { t.Logf("TestRuntimesDebian took %s", time.Since(start).Round(time.Second)) })
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
+			// Each group serves what its targets pull, so that one group
+			// runs (-run TestRuntimesDebian/<group>) with its bases only.
+			pulls := map[string][]catalog.Arch{}
+			for _, tg := range targets(t, c, g) {
+				ctx, err := tm.Render(&tg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				testenv.Pulls(pulls, &tg, dockerfile(t, ctx))
+			}
+			testenv.PushStandIns(t, bases, pulls)
 			args := []string{"test", "--os", "debian", "--platform", g.platform, "--store", t.TempDir(),
 				"--registry-mirror", "docker.io=" + bases, "--rie", rie, "--ca-bundle", "/etc/ssl/certs/ca-certificates.crt",
 				"--progress", "plain", "--helper", helper, "--extension", filepath.Join(samples, "layer"), "-o", "json"}

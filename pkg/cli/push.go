@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"io"
 	"os"
 	"strings"
@@ -235,7 +236,7 @@ func (o *pushOptions) publisher(stderr io.Writer) (publish.Publisher, func() err
 		return nil, nil, err
 	}
 	progress := &lockedWriter{w: stderr}
-	rt, err := publish.NewRetryTransport(remote.DefaultTransport, publish.WithRetryLog(func(f string, a ...any) {
+	rt, err := registry.NewRetryTransport(remote.DefaultTransport, registry.WithRetryLog(func(f string, a ...any) {
 		fmt.Fprintf(progress, f+"\n", a...)
 	}))
 	if err != nil {

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/verify"
 	"github.com/spf13/cobra"
 )
@@ -74,7 +74,7 @@ func runVerify(cmd *cobra.Command, o *verifyOptions, args []string) error {
 	if !rule.Valid() {
 		return &UsageError{fmt.Errorf("--cmd %q: use auto, require or optional", o.cmdRule)}
 	}
-	rt, err := publish.NewRetryTransport(remote.DefaultTransport)
+	rt, err := registry.NewRetryTransport(remote.DefaultTransport)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func runVerify(cmd *cobra.Command, o *verifyOptions, args []string) error {
 		names = append(names, name.Insecure)
 	}
 	v, err := verify.New(verify.WithCmdRule(rule), verify.WithNameOptions(names...), verify.WithRemoteOptions(
-		remote.WithAuthFromKeychain(publish.Keychain()),
+		remote.WithAuthFromKeychain(registry.Keychain()),
 		remote.WithTransport(rt),
 		remote.WithRetryPredicate(func(error) bool { return false }), // the transport retries
 		remote.WithRetryStatusCodes(),

@@ -178,7 +178,7 @@ type Selector struct {
 // exist is an error that lists what does.
 func (c *Catalog) Targets(sel Selector) ([]Target, error) {
 	if !sel.All && len(sel.Runtimes) == 0 {
-		return nil, fmt.Errorf("no runtime selected: pass --runtime ID (see 'lambdaimg list') or --all")
+		return nil, ErrNoSelection
 	}
 	var runtimes []*Runtime
 	if sel.All {

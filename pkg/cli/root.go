@@ -66,7 +66,7 @@ through the emulator, and publishes them with go-containerregistry.`,
 	root.PersistentFlags().StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
 	root.AddCommand(
 		newListCmd(g, env),
-		newGenerateCmd(g, env),
+		newGenerateCmd(g),
 		newBuildCmd(g, env),
 		newBuilderCmd(),
 		newTestCmd(g, env),

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
@@ -60,15 +59,15 @@ Exits non-zero when any check fails.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	f.StringVarP(&o.output, "output", "o", formatTable, "output format: table or json")
 	f.StringVar(&o.cmdRule, "cmd", string(verify.CmdAuto), "what a missing CMD is: auto, require (a failure) or optional")
 	f.BoolVar(&o.insecure, "insecure", false, "allow plain-HTTP registries (localhost and 127.0.0.1 always are)")
 	return cmd
 }
 
 func runVerify(cmd *cobra.Command, o *verifyOptions, args []string) error {
-	if o.output != "text" && o.output != "json" {
-		return &UsageError{fmt.Errorf("-o %q: use text or json", o.output)}
+	if err := checkFormat(cmd, &o.output, formatTable, formatJSON); err != nil {
+		return err
 	}
 	rule := verify.CmdRule(o.cmdRule)
 	if !rule.Valid() {
@@ -121,13 +120,11 @@ func runVerify(cmd *cobra.Command, o *verifyOptions, args []string) error {
 }
 
 func writeReports(w io.Writer, output string, reports []verify.Report) error {
-	if output == "json" {
+	if output == formatJSON {
 		if reports == nil {
 			reports = []verify.Report{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(reports)
+		return writeJSON(w, reports)
 	}
 	for _, r := range reports {
 		head := r.Ref

@@ -2,13 +2,7 @@ package build
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -65,57 +59,21 @@ func Mirror(ref string, mirrors map[string]string) (string, error) {
 	return out + "@" + r.Identifier(), nil
 }
 
-// ParseMirror parses SRC=DST.
-func ParseMirror(s string) (string, string, error) {
+// ParseMirror parses a registry mirror written SRC=DST: pull what names
+// registry SRC from DST (a host with an optional path prefix).
+func ParseMirror(s string) (src, dst string, err error) {
 	src, dst, ok := strings.Cut(s, "=")
 	if !ok || src == "" || dst == "" {
-		return "", "", fmt.Errorf("--registry-mirror %q: want SRC=DST, e.g. docker.io=mirror.example.com/dockerhub", s)
+		return "", "", fmt.Errorf("mirror %q: want SRC=DST, e.g. docker.io=mirror.example.com/dockerhub", s)
+	}
+	if strings.ContainsAny(s, " \t\r\n") {
+		return "", "", fmt.Errorf("mirror %q: white space is not allowed", s)
+	}
+	if _, err := name.NewRegistry(strings.SplitN(dst, "/", 2)[0]); err != nil {
+		return "", "", fmt.Errorf("mirror %q: %s is not a registry host: %w", s, dst, err)
 	}
 	if src == "index.docker.io" || src == "registry-1.docker.io" {
 		src = "docker.io"
 	}
 	return src, dst, nil
-}
-
-// hashFile returns the sha256 of a file's content.
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// rieBinary finds the local emulator for arch in dir.
-func rieBinary(dir, arch string) (string, error) {
-	cands := []string{filepath.Join(dir, arch, "aws-lambda-rie"), filepath.Join(dir, "aws-lambda-rie-"+arch)}
-	if arch == "x86_64" {
-		cands = append(cands, filepath.Join(dir, "aws-lambda-rie"))
-	}
-	for _, c := range cands {
-		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
-			return c, nil
-		}
-	}
-	return "", fmt.Errorf("--rie %s: no emulator for %s (looked for %s)", dir, arch, strings.Join(cands, ", "))
-}
-
-// key hashes everything that decides a job's image, so an unchanged job can
-// be recognised in the store without asking BuildKit.
-func key(parts map[string]string) string {
-	keys := make([]string, 0, len(parts))
-	for k := range parts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	h := sha256.New()
-	for _, k := range keys {
-		fmt.Fprintf(h, "%s=%s\n", k, parts[k])
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,0 +1,75 @@
+package smoke
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+)
+
+func TestGateOptions(t *testing.T) {
+	python := &catalog.Target{Runtime: &catalog.Runtime{Language: catalog.Python}, Handler: "app.handler", Spec: catalog.Variant{OS: catalog.Debian}}
+	own := []Event{{Name: "event a.json", Payload: []byte(`{}`), Expect: []byte(`{"a":1}`)}}
+	cases := []struct {
+		name     string
+		plan     Plan
+		events   []string
+		handler  string
+		timeout  int
+		contract bool
+		sample   bool
+	}{
+		{name: "sample", plan: Plan{}, events: []string{"response and environment", "writes outside /tmp fail", "error shape", "function timeout"},
+			handler: "app.handler", timeout: 2, contract: true, sample: true},
+		{name: "sample without timeout check when the timeout is long", plan: Plan{Timeout: 400},
+			events: []string{"response and environment", "writes outside /tmp fail", "error shape"}, handler: "app.handler", timeout: 400, contract: true, sample: true},
+		{name: "own function and events", plan: Plan{FunctionDir: "/fn", Handler: "main.run", Events: own, NoContract: true},
+			events: []string{"event a.json"}, handler: "main.run"},
+		{name: "own function without events", plan: Plan{FunctionDir: "/fn"}, events: []string{"event {}"}, handler: "app.handler", contract: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewGate(nil, tc.plan)
+			defer g.Close()
+			o, err := g.options(python)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range o.Events {
+				names = append(names, e.Name)
+			}
+			if diff := cmp.Diff(tc.events, names); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+			if o.Handler != tc.handler || o.Timeout != tc.timeout || o.Contract != tc.contract {
+				t.Errorf("handler %q timeout %d contract %v, want %q %d %v", o.Handler, o.Timeout, o.Contract, tc.handler, tc.timeout, tc.contract)
+			}
+			if got := filepath.Base(o.FunctionDir) == "python"; got != tc.sample {
+				t.Errorf("function dir %q, sample %v", o.FunctionDir, tc.sample)
+			}
+		})
+	}
+}
+
+func TestSampleDirs(t *testing.T) {
+	var s sampleDirs
+	defer s.cleanup()
+	if _, err := s.dir(catalog.DotNet); !errors.Is(err, ErrNoSample) {
+		t.Errorf("dir(dotnet) = %v, want ErrNoSample", err)
+	}
+	if HasSample(catalog.DotNet) || !HasSample(catalog.Python) {
+		t.Errorf("HasSample: dotnet %v, python %v", HasSample(catalog.DotNet), HasSample(catalog.Python))
+	}
+	dir, err := s.dir(catalog.Provided)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "bootstrap"))
+	if err != nil || st.Mode().Perm()&0o111 == 0 {
+		t.Errorf("the provided sample's bootstrap is not executable: %v %v", st, err)
+	}
+}

@@ -21,7 +21,9 @@ func runPushCmd(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := Env{Now: func() time.Time { return time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) }, Stderr: &errOut}
-	cmd := newPushCmd(&globalOptions{}, env)
+	g := &globalOptions{}
+	cmd := newPushCmd(g, env)
+	cmd.Flags().StringVar(&g.catalog, "catalog", "", "")
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)

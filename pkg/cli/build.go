@@ -43,27 +43,11 @@ func newBuildCmd(g *globalOptions, env Env) *cobra.Command {
 	p := &pushOptions{}
 	var test, push bool
 	cmd := &cobra.Command{
-		Use:   "build",
-		Short: "Build images with BuildKit into the local OCI image store",
-		Long: `Build targets (runtime x variant) for each of their architectures with
-BuildKit, one single-platform image per target and platform, into a local OCI
-image layout (--store). All targets go through one BuildKit client, so stages
-they share are built once. Every image passes 'lambdaimg verify' before it is
-stored (and, with --test, the smoke test of 'lambdaimg test'): one that fails
-is not stored. A target whose inputs and options have not changed since it was
-stored is not built again (--pull or --no-cache rebuilds it).
-
-BuildKit is found at --addr, else BUILDKIT_HOST, else the default socket; if
-nothing answers and buildkitd is installed, lambdaimg starts its own (see
-'lambdaimg builder status').`,
-		Example: `  lambdaimg build --runtime python3.12
-  lambdaimg build --runtime nodejs18.x --os debian --platform linux/arm64
-  lambdaimg build --all --jobs 8 -o json > results.json
-  lambdaimg build --runtime provided.al2023 --os debian \
-      --registry-mirror docker.io=mirror.internal:5000 --ca-bundle /etc/ssl/certs/ca-certificates.crt
-  lambdaimg build --runtime python3.12 --rie ./rie --export type=oci,dest=python.tar
-  lambdaimg build --runtime python3.12 --test --push --registry public.ecr.aws/my-alias`,
-		Args: cobra.NoArgs,
+		Use:     "build",
+		Short:   "Build images with BuildKit into the local OCI image store",
+		Long:    buildLong,
+		Example: buildExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := o.request(cmd, g, env)
 			if err != nil {
@@ -181,3 +165,24 @@ func finishRun(cmd *cobra.Command, format string, rep *pipeline.Report, err erro
 	}
 	return errors.Join(err, perr)
 }
+
+const (
+	buildLong = `Build targets (runtime x variant) for each of their architectures with
+BuildKit, one single-platform image per target and platform, into a local OCI
+image layout (--store). All targets go through one BuildKit client, so stages
+they share are built once. Every image passes 'lambdaimg verify' before it is
+stored (and, with --test, the smoke test of 'lambdaimg test'): one that fails
+is not stored. A target whose inputs and options have not changed since it was
+stored is not built again (--pull or --no-cache rebuilds it).
+
+BuildKit is found at --addr, else BUILDKIT_HOST, else the default socket; if
+nothing answers and buildkitd is installed, lambdaimg starts its own (see
+'lambdaimg builder status').`
+	buildExample = `  lambdaimg build --runtime python3.12
+  lambdaimg build --runtime nodejs18.x --os debian --platform linux/arm64
+  lambdaimg build --all --jobs 8 -o json > results.json
+  lambdaimg build --runtime provided.al2023 --os debian \
+      --registry-mirror docker.io=mirror.internal:5000 --ca-bundle /etc/ssl/certs/ca-certificates.crt
+  lambdaimg build --runtime python3.12 --rie ./rie --export type=oci,dest=python.tar
+  lambdaimg build --runtime python3.12 --test --push --registry public.ecr.aws/my-alias`
+)

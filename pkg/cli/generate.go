@@ -17,42 +17,12 @@ type generateOptions struct {
 func newGenerateCmd(g *globalOptions) *cobra.Command {
 	o := &generateOptions{}
 	cmd := &cobra.Command{
-		Use:   "generate",
-		Short: "Render build contexts (Dockerfile, entry script, bootstrap) for targets",
-		Long: `Render one build-context directory per target (runtime x variant) into
-DIR/<runtime>/<variant> (--dir): the Dockerfile, /lambda-entrypoint.sh, the
-runtime bootstrap and anything else the build needs. Output is byte-identical
-on every run. The Dockerfile builds for every architecture of the target; pass
---platform to select only targets that have it. The written directories go to
-stdout (-o json: one object per context).`,
-		Example: `  lambdaimg generate --runtime python3.12 --dir contexts
-  lambdaimg generate --runtime nodejs18.x --os debian
-  lambdaimg generate --all --os alpine --platform linux/arm64 -o json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.outputFlags(cmd); err != nil {
-				return err
-			}
-			sel, err := o.selector()
-			if err != nil {
-				return err
-			}
-			c, tm, err := g.load()
-			if err != nil {
-				return err
-			}
-			out, err := pipeline.Generate(c, tm, sel, o.dir)
-			if err != nil {
-				return usage(err)
-			}
-			if o.format == formatJSON {
-				return writeJSON(cmd.OutOrStdout(), out)
-			}
-			for _, gen := range out {
-				fmt.Fprintln(cmd.OutOrStdout(), gen.Dir)
-			}
-			return nil
-		},
+		Use:     "generate",
+		Short:   "Render build contexts (Dockerfile, entry script, bootstrap) for targets",
+		Long:    generateLong,
+		Example: generateExample,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd, g) },
 	}
 	o.bind(cmd)
 	f := cmd.Flags()
@@ -72,6 +42,43 @@ func (o *generateOptions) outputFlags(cmd *cobra.Command) error {
 	if o.format != formatTable && o.format != formatJSON {
 		fmt.Fprintf(cmd.ErrOrStderr(), "note: -o %s is now --dir %s; -o will take only a format in a later release\n", o.format, o.format)
 		o.dir, o.format = o.format, formatTable
+	}
+	return nil
+}
+
+const (
+	generateLong = `Render one build-context directory per target (runtime x variant) into
+DIR/<runtime>/<variant> (--dir): the Dockerfile, /lambda-entrypoint.sh, the
+runtime bootstrap and anything else the build needs. Output is byte-identical
+on every run. The Dockerfile builds for every architecture of the target; pass
+--platform to select only targets that have it. The written directories go to
+stdout (-o json: one object per context).`
+	generateExample = `  lambdaimg generate --runtime python3.12 --dir contexts
+  lambdaimg generate --runtime nodejs18.x --os debian
+  lambdaimg generate --all --os alpine --platform linux/arm64 -o json`
+)
+
+func (o *generateOptions) run(cmd *cobra.Command, g *globalOptions) error {
+	if err := o.outputFlags(cmd); err != nil {
+		return err
+	}
+	sel, err := o.selector()
+	if err != nil {
+		return err
+	}
+	c, tm, err := g.load()
+	if err != nil {
+		return err
+	}
+	out, err := pipeline.Generate(c, tm, sel, o.dir)
+	if err != nil {
+		return usage(err)
+	}
+	if o.format == formatJSON {
+		return writeJSON(cmd.OutOrStdout(), out)
+	}
+	for _, gen := range out {
+		fmt.Fprintln(cmd.OutOrStdout(), gen.Dir)
 	}
 	return nil
 }

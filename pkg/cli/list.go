@@ -34,16 +34,11 @@ type runtimeInfo struct {
 func newListCmd(g *globalOptions, env Env) *cobra.Command {
 	o := &listOptions{}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the catalog's runtimes, variants and architectures",
-		Long: `List every runtime of the catalog with its language version, the OS AWS
-builds it on, its architectures, its variants (the default one marked *) and
-its deprecation date. Runtimes past their deprecation date are marked.`,
-		Example: `  lambdaimg list
-  lambdaimg list -o json | jq '.[] | select(.isDeprecated | not) | .id'
-  lambdaimg list --catalog my-runtimes.yaml
-  lambdaimg list -o markdown`,
-		Args: cobra.NoArgs,
+		Use:     "list",
+		Short:   "List the catalog's runtimes, variants and architectures",
+		Long:    listLong,
+		Example: listExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(cmd, &o.output, formatTable, formatJSON, formatMarkdown); err != nil {
 				return err
@@ -149,3 +144,13 @@ func writeMatrix(w io.Writer, c *catalog.Catalog) error {
 	}
 	return nil
 }
+
+const (
+	listLong = `List every runtime of the catalog with its language version, the OS AWS
+builds it on, its architectures, its variants (the default one marked *) and
+its deprecation date. Runtimes past their deprecation date are marked.`
+	listExample = `  lambdaimg list
+  lambdaimg list -o json | jq '.[] | select(.isDeprecated | not) | .id'
+  lambdaimg list --catalog my-runtimes.yaml
+  lambdaimg list -o markdown`
+)

@@ -31,37 +31,11 @@ type pushOptions struct {
 func newPushCmd(g *globalOptions, env Env) *cobra.Command {
 	o := &pushOptions{}
 	cmd := &cobra.Command{
-		Use:   "push",
-		Short: "Publish the store's images to registries, verified, with AWS-style tags",
-		Long: `Publish images from the local store to one or more registries, as
-<registry>/<image> (public.ecr.aws/ALIAS/python, docker.io/USER/nodejs, ...).
-
-Each runtime gets, for every catalog tag (3.12 below):
-  3.12-x86_64, 3.12-arm64            single-platform images: what Lambda deploys
-  3.12                               an index of the architectures present (the
-                                     image itself for a single-architecture runtime)
-  3.12.2026.11.24[-x86_64|-arm64]    immutable dated tags of the first catalog tag
-                                     (never moved: a second build that day gets
-                                     3.12.2026.11.24.2)
-A non-default variant carries its name: 3.12-alpine, 3.12-alpine-arm64.
-
-Each image is verified first (see 'lambdaimg verify'); a runtime variant with
-an image that fails is not published, and push exits non-zero. Blobs already in
-a registry are not sent again, a blob shared by several images is uploaded once
-per registry (and mounted into the other repositories), unchanged tags are left
-alone, and tags are written last, so an interrupted push never leaves a tag on
-anything incomplete: run it again to finish.
-
-Credentials come from the docker config (docker login, credential helpers) and,
-for Amazon ECR and ECR Public, from the AWS credential chain.
-
-Pushed references (repository:tag@digest) go to stdout, progress to stderr.`,
-		Example: `  lambdaimg push --registry public.ecr.aws/my-alias
-  lambdaimg push --registry public.ecr.aws/my-alias --registry docker.io/me --runtime python3.12
-  lambdaimg push --dry-run --os alpine --platform linux/arm64
-  lambdaimg push -o json --image-refs pushed.txt   # registries from the catalog's defaults.registries
-  lambdaimg push --registry localhost:5000/test --tags arch --jobs 16`,
-		Args: cobra.NoArgs,
+		Use:     "push",
+		Short:   "Publish the store's images to registries, verified, with AWS-style tags",
+		Long:    pushLong,
+		Example: pushExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(cmd, &o.format, formatTable, formatJSON); err != nil {
 				return err
@@ -182,3 +156,34 @@ func (o *pushOptions) print(cmd *cobra.Command, res publish.Result) error {
 	}
 	return nil
 }
+
+const (
+	pushLong = `Publish images from the local store to one or more registries, as
+<registry>/<image> (public.ecr.aws/ALIAS/python, docker.io/USER/nodejs, ...).
+
+Each runtime gets, for every catalog tag (3.12 below):
+  3.12-x86_64, 3.12-arm64            single-platform images: what Lambda deploys
+  3.12                               an index of the architectures present (the
+                                     image itself for a single-architecture runtime)
+  3.12.2026.11.24[-x86_64|-arm64]    immutable dated tags of the first catalog tag
+                                     (never moved: a second build that day gets
+                                     3.12.2026.11.24.2)
+A non-default variant carries its name: 3.12-alpine, 3.12-alpine-arm64.
+
+Each image is verified first (see 'lambdaimg verify'); a runtime variant with
+an image that fails is not published, and push exits non-zero. Blobs already in
+a registry are not sent again, a blob shared by several images is uploaded once
+per registry (and mounted into the other repositories), unchanged tags are left
+alone, and tags are written last, so an interrupted push never leaves a tag on
+anything incomplete: run it again to finish.
+
+Credentials come from the docker config (docker login, credential helpers) and,
+for Amazon ECR and ECR Public, from the AWS credential chain.
+
+Pushed references (repository:tag@digest) go to stdout, progress to stderr.`
+	pushExample = `  lambdaimg push --registry public.ecr.aws/my-alias
+  lambdaimg push --registry public.ecr.aws/my-alias --registry docker.io/me --runtime python3.12
+  lambdaimg push --dry-run --os alpine --platform linux/arm64
+  lambdaimg push -o json --image-refs pushed.txt   # registries from the catalog's defaults.registries
+  lambdaimg push --registry localhost:5000/test --tags arch --jobs 16`
+)

@@ -86,25 +86,11 @@ func readJSON(read map[string][]byte, flag, path string) ([]byte, error) {
 func newTestCmd(g *globalOptions, env Env) *cobra.Command {
 	o, t := &buildOptions{}, &testOptions{}
 	cmd := &cobra.Command{
-		Use:   "test",
-		Short: "Check that images work as Lambda functions, through the Runtime Interface Emulator",
-		Long: `Build the selected images (or reuse them from the store), then start each
-one as Lambda's local tooling does (its entry point under the Runtime Interface
-Emulator) in a BuildKit gateway container: no network, read-only root
-filesystem with a writable /tmp, a non-root user. Send events one after another
-and compare the responses with expectations. Without --handler, lambdaimg's
-sample function for the language is used and checks the response, the
-environment (LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, _HANDLER,
-AWS_LAMBDA_FUNCTION_NAME), /tmp, the read-only root, Lambda's error shape and
-the function timeout. The entry point must also refuse to start without a
-handler (exit 142). The checks go to stdout; on a failure the emulator's and
-the function's log goes to stderr and the exit code is non-zero.`,
-		Example: `  lambdaimg test --runtime nodejs20.x
-  lambdaimg test --runtime provided.al2023 --os debian --platform linux/arm64
-  lambdaimg test --runtime python3.12 --handler ./src --cmd app.handler \
-      --event events/order.json --expect events/order.expected.json
-  lambdaimg test --all --os debian -o json`,
-		Args: cobra.NoArgs,
+		Use:     "test",
+		Short:   "Check that images work as Lambda functions, through the Runtime Interface Emulator",
+		Long:    testLong,
+		Example: testExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := o.request(cmd, g, env)
 			if err != nil {
@@ -125,15 +111,11 @@ the function's log goes to stderr and the exit code is non-zero.`,
 func newRunCmd(g *globalOptions, env Env) *cobra.Command {
 	o, t := &buildOptions{}, &testOptions{}
 	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Invoke a function once in an image, through the Runtime Interface Emulator",
-		Long: `Build one image (or reuse it from the store), add the function in --handler
-to /var/task, start it under the Runtime Interface Emulator in a BuildKit
-gateway container as Lambda would, send one event and print the response on
-stdout; the emulator's and the function's log go to stderr.`,
-		Example: `  lambdaimg run --runtime python3.12 --handler ./src --cmd app.handler --event event.json
-  echo '{"name": "x"}' | lambdaimg run --runtime nodejs18.x --os debian --platform linux/amd64 --handler ./fn --event -`,
-		Args: cobra.NoArgs,
+		Use:     "run",
+		Short:   "Invoke a function once in an image, through the Runtime Interface Emulator",
+		Long:    runLong,
+		Example: runExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(t.events) > 1 {
 				return &UsageError{fmt.Errorf("run sends one event; use 'lambdaimg test' for several")}
@@ -196,3 +178,28 @@ func newInternalCmd() *cobra.Command {
 	})
 	return cmd
 }
+
+const (
+	testLong = `Build the selected images (or reuse them from the store), then start each
+one as Lambda's local tooling does (its entry point under the Runtime Interface
+Emulator) in a BuildKit gateway container: no network, read-only root
+filesystem with a writable /tmp, a non-root user. Send events one after another
+and compare the responses with expectations. Without --handler, lambdaimg's
+sample function for the language is used and checks the response, the
+environment (LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, _HANDLER,
+AWS_LAMBDA_FUNCTION_NAME), /tmp, the read-only root, Lambda's error shape and
+the function timeout. The entry point must also refuse to start without a
+handler (exit 142). The checks go to stdout; on a failure the emulator's and
+the function's log goes to stderr and the exit code is non-zero.`
+	testExample = `  lambdaimg test --runtime nodejs20.x
+  lambdaimg test --runtime provided.al2023 --os debian --platform linux/arm64
+  lambdaimg test --runtime python3.12 --handler ./src --cmd app.handler \
+      --event events/order.json --expect events/order.expected.json
+  lambdaimg test --all --os debian -o json`
+	runLong = `Build one image (or reuse it from the store), add the function in --handler
+to /var/task, start it under the Runtime Interface Emulator in a BuildKit
+gateway container as Lambda would, send one event and print the response on
+stdout; the emulator's and the function's log go to stderr.`
+	runExample = `  lambdaimg run --runtime python3.12 --handler ./src --cmd app.handler --event event.json
+  echo '{"name": "x"}' | lambdaimg run --runtime nodejs18.x --os debian --platform linux/amd64 --handler ./fn --event -`
+)

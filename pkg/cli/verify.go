@@ -1,14 +1,10 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"io"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/pkg/verify"
 	"github.com/spf13/cobra"
 )
@@ -22,38 +18,11 @@ type verifyOptions struct {
 func newVerifyCmd(g *globalOptions, env Env) *cobra.Command {
 	o := &verifyOptions{}
 	cmd := &cobra.Command{
-		Use:   "verify REF|oci:DIR[:REFNAME]...",
-		Short: "Check images against what AWS Lambda accepts",
-		Long: `Check images against what AWS Lambda accepts and say precisely what fails:
-one line per check, PASS, WARN or FAIL with the reason.
-
-  manifest     a single-platform image manifest (Docker v2 schema 2 or OCI), not
-               an index: Lambda rejects the index that attestations wrap an image in
-  config       an image config whose diff_ids match the layers
-  platform     linux/amd64 or linux/arm64, agreeing with the index or layout entry
-  layers       gzip-compressed layers (zstd and uncompressed ones are rejected)
-  size         at most 10 GiB uncompressed
-  settings     ENTRYPOINT, CMD, WORKDIR and ENV within Lambda's 16 KiB
-  entrypoint   absolute, present, an executable file and not a symlink
-  cmd          present (--cmd: a warning for base images labelled
-               io.lambdaimg.runtime and for entry points that take no handler)
-  binary-arch  the ELF machine of the entry point (or its #! interpreter), of
-               /var/runtime/bootstrap and of the emulator matches the config
-  contract-*   LAMBDA_TASK_ROOT=/var/task, LAMBDA_RUNTIME_DIR=/var/runtime,
-               WORKDIR /var/task and /lambda-entrypoint.sh (failures for base
-               images and images using /lambda-entrypoint.sh, warnings otherwise)
-
-REF is a registry reference (REPO:TAG or REPO@DIGEST) or an OCI layout:
-oci:DIR checks every image in it (oci:$LAMBDAIMG_STORE checks the whole store),
-oci:DIR:REFNAME the one named REFNAME (the store names images
-runtime/variant/arch), oci:DIR@DIGEST the one with that digest.
-
-Exits non-zero when any check fails.`,
-		Example: `  lambdaimg verify public.ecr.aws/lambda/python:3.12-arm64
-  lambdaimg verify oci:$HOME/.local/share/lambdaimg/store
-  lambdaimg verify oci:./store:python3.12/aws/x86_64 -o json
-  lambdaimg verify --cmd require 123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:latest`,
-		Args: cobra.MinimumNArgs(1),
+		Use:     "verify REF|oci:DIR[:REFNAME]...",
+		Short:   "Check images against what AWS Lambda accepts",
+		Long:    verifyLong,
+		Example: verifyExample,
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerify(cmd, o, args)
 		},
@@ -73,50 +42,12 @@ func runVerify(cmd *cobra.Command, o *verifyOptions, args []string) error {
 	if !rule.Valid() {
 		return &UsageError{fmt.Errorf("--cmd %q: use auto, require or optional", o.cmdRule)}
 	}
-	rt, err := registry.NewRetryTransport(remote.DefaultTransport)
+	v, err := verify.New(verify.WithCmdRule(rule), verify.WithRegistries(o.insecure))
 	if err != nil {
 		return err
 	}
-	var names []name.Option
-	if o.insecure {
-		names = append(names, name.Insecure)
-	}
-	v, err := verify.New(verify.WithCmdRule(rule), verify.WithNameOptions(names...), verify.WithRemoteOptions(
-		remote.WithAuthFromKeychain(registry.Keychain()),
-		remote.WithTransport(rt),
-		remote.WithRetryPredicate(func(error) bool { return false }), // the transport retries
-		remote.WithRetryStatusCodes(),
-	))
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	var reports []verify.Report
-	var errs []error
-	for _, a := range args {
-		reps, err := v.Reference(ctx, a)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		reports = append(reports, reps...)
-	}
-	if err := writeReports(cmd.OutOrStdout(), o.output, reports); err != nil {
-		errs = append(errs, err)
-	}
-	failed := 0
-	for _, r := range reports {
-		if r.Failed() {
-			failed++
-		}
-	}
-	if failed > 0 {
-		errs = append(errs, fmt.Errorf("%d of %d images failed verification", failed, len(reports)))
-	}
-	return errors.Join(errs...)
+	reports, err := v.References(cmd.Context(), args)
+	return errors.Join(err, writeReports(cmd.OutOrStdout(), o.output, reports))
 }
 
 func writeReports(w io.Writer, output string, reports []verify.Report) error {
@@ -145,3 +76,35 @@ func writeReports(w io.Writer, output string, reports []verify.Report) error {
 	}
 	return nil
 }
+
+const (
+	verifyLong = `Check images against what AWS Lambda accepts and say precisely what fails:
+one line per check, PASS, WARN or FAIL with the reason.
+
+  manifest     a single-platform image manifest (Docker v2 schema 2 or OCI), not
+               an index: Lambda rejects the index that attestations wrap an image in
+  config       an image config whose diff_ids match the layers
+  platform     linux/amd64 or linux/arm64, agreeing with the index or layout entry
+  layers       gzip-compressed layers (zstd and uncompressed ones are rejected)
+  size         at most 10 GiB uncompressed
+  settings     ENTRYPOINT, CMD, WORKDIR and ENV within Lambda's 16 KiB
+  entrypoint   absolute, present, an executable file and not a symlink
+  cmd          present (--cmd: a warning for base images labelled
+               io.lambdaimg.runtime and for entry points that take no handler)
+  binary-arch  the ELF machine of the entry point (or its #! interpreter), of
+               /var/runtime/bootstrap and of the emulator matches the config
+  contract-*   LAMBDA_TASK_ROOT=/var/task, LAMBDA_RUNTIME_DIR=/var/runtime,
+               WORKDIR /var/task and /lambda-entrypoint.sh (failures for base
+               images and images using /lambda-entrypoint.sh, warnings otherwise)
+
+REF is a registry reference (REPO:TAG or REPO@DIGEST) or an OCI layout:
+oci:DIR checks every image in it (oci:$LAMBDAIMG_STORE checks the whole store),
+oci:DIR:REFNAME the one named REFNAME (the store names images
+runtime/variant/arch), oci:DIR@DIGEST the one with that digest.
+
+Exits non-zero when any check fails.`
+	verifyExample = `  lambdaimg verify public.ecr.aws/lambda/python:3.12-arm64
+  lambdaimg verify oci:$HOME/.local/share/lambdaimg/store
+  lambdaimg verify oci:./store:python3.12/aws/x86_64 -o json
+  lambdaimg verify --cmd require 123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:latest`
+)

@@ -396,3 +396,15 @@ func TestReadFileResolvesExtensionsAgainstTheFile(t *testing.T) {
 		t.Errorf("extensions (-want +got):\n%s", diff)
 	}
 }
+
+// TestSelectionErrors checks the sentinels a command line branches on to
+// name its own flags.
+func TestSelectionErrors(t *testing.T) {
+	c := mustParse(t, validCatalog)
+	if _, err := c.Targets(Selector{}); !errors.Is(err, ErrNoSelection) || strings.Contains(err.Error(), "--") {
+		t.Errorf("empty selector: %v, want ErrNoSelection without flag names", err)
+	}
+	if _, err := c.Targets(Selector{Runtimes: []string{"python9"}}); !errors.Is(err, ErrNoRuntime) || strings.Contains(err.Error(), "--") {
+		t.Errorf("unknown runtime: %v, want ErrNoRuntime without flag names", err)
+	}
+}

@@ -178,7 +178,7 @@ type Selector struct {
 // exist is an error that lists what does.
 func (c *Catalog) Targets(sel Selector) ([]Target, error) {
 	if !sel.All && len(sel.Runtimes) == 0 {
-		return nil, fmt.Errorf("no runtime selected: pass --runtime ID (see 'lambdaimg list') or --all")
+		return nil, ErrNoSelection
 	}
 	var runtimes []*Runtime
 	if sel.All {
@@ -189,7 +189,7 @@ func (c *Catalog) Targets(sel Selector) ([]Target, error) {
 		for _, id := range sel.Runtimes {
 			r, ok := c.Runtime(id)
 			if !ok {
-				return nil, fmt.Errorf("%w %q in %s: see 'lambdaimg list' for the runtimes it has", errNoRuntime, id, c.file)
+				return nil, fmt.Errorf("%w %q in %s", ErrNoRuntime, id, c.file)
 			}
 			runtimes = append(runtimes, r)
 		}

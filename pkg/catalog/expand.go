@@ -37,6 +37,9 @@ func resolveVariant(c *Catalog, r *Runtime, name string) Variant {
 	if over.OS != "" {
 		s.OS = over.OS
 	}
+	if over.Template != "" {
+		s.Template = over.Template
+	}
 	if over.Base != "" {
 		s.Base = over.Base
 	}
@@ -69,6 +72,9 @@ func resolveVariant(c *Catalog, r *Runtime, name string) Variant {
 	}
 	if s.OS == "" {
 		s.OS = familyOf(name)
+	}
+	if s.Template == "" {
+		s.Template = ld.OS[s.OS].Template
 	}
 	if s.RIC == "" {
 		s.RIC = r.RIC
@@ -121,8 +127,11 @@ type Target struct {
 	// Default is true when Variant is the runtime's default variant.
 	Default bool
 	// Spec is the variant fully resolved: language defaults merged,
-	// {version} replaced, base image and architectures filled in.
+	// {version} replaced, base image, template and architectures filled in.
 	Spec Variant
+	// BuildDepends and Depends are the packages the template installs in
+	// the build stage and the final image on this OS ({version} replaced).
+	BuildDepends, Depends []string
 	// Arches are the architectures selected for this target.
 	Arches []Arch
 	// Handler is the language's sample handler.
@@ -249,6 +258,9 @@ func (c *Catalog) target(r *Runtime, name string) Target {
 		Handler: ld.Handler,
 		Image:   ld.Image,
 	}
+	needs := ld.OS[t.Spec.OS]
+	t.BuildDepends = expandAll(needs.BuildDepends, r.Version)
+	t.Depends = expandAll(needs.Depends, r.Version)
 	t.Labels = mergeMaps(c.Defaults.Labels, t.Spec.Labels)
 	if t.WithRIE() {
 		t.RIE = c.Defaults.RIE

@@ -15,6 +15,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/extension"
 	"github.com/lambdaimg/lambdaimg/pkg/publish"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
@@ -196,7 +197,7 @@ func buildTargets(cmd *cobra.Command, g *globalOptions, env Env, o *buildOptions
 	for i := range targets {
 		t := &targets[i]
 		t.Spec.Packages = append(t.Spec.Packages, o.packages...)
-		ctx, err := tm.Render(t)
+		ctx, err := tm.Render(t, render.Options{CA: o.caBundle != ""})
 		if err != nil {
 			return nil, false, err
 		}

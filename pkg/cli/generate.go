@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/spf13/cobra"
 )
 
@@ -112,7 +113,7 @@ run. The Dockerfile builds for every architecture of the target; pass
 			var out []generated
 			for i := range targets {
 				t := &targets[i]
-				ctx, err := tm.Render(t)
+				ctx, err := tm.Render(t, render.Options{})
 				if err != nil {
 					return err
 				}

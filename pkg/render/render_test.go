@@ -60,7 +60,7 @@ func TestGolden(t *testing.T) {
 	c, tm := builtin(t)
 	seen := map[string]bool{}
 	for _, tg := range allTargets(t, c) {
-		ctx, err := tm.Render(&tg)
+		ctx, err := tm.Render(&tg, render.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestDockerfilesParse(t *testing.T) {
 	c, tm := builtin(t)
 	for _, tg := range allTargets(t, c) {
 		t.Run(tg.Name(), func(t *testing.T) {
-			ctx, err := tm.Render(&tg)
+			ctx, err := tm.Render(&tg, render.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,14 +220,14 @@ func TestRenderDeterministic(t *testing.T) {
 	ts := allTargets(t, c)
 	first := map[string][]render.File{}
 	for i := range ts {
-		ctx, err := tm.Render(&ts[i])
+		ctx, err := tm.Render(&ts[i], render.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		first[ts[i].Name()] = ctx.Files
 	}
 	for i := range ts {
-		ctx, _ := tm.Render(&ts[i])
+		ctx, _ := tm.Render(&ts[i], render.Options{})
 		if diff := cmp.Diff(first[ts[i].Name()], ctx.Files); diff != "" {
 			t.Fatalf("%s renders differently the second time:\n%s", ts[i].Name(), diff)
 		}
@@ -243,7 +243,7 @@ func TestDigestTracksInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, err := tm.Render(&ts[0])
+		ctx, err := tm.Render(&ts[0], render.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestDigestTracksInputs(t *testing.T) {
 	if err := os.CopyFS(dir, sub); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "python", "debian.Dockerfile.tmpl")
+	p := filepath.Join(dir, "python", "Dockerfile.tmpl")
 	data, _ := os.ReadFile(p)
 	if err := os.WriteFile(p, append(data, []byte("# changed\n")...), 0o644); err != nil {
 		t.Fatal(err)
@@ -286,7 +286,7 @@ func TestDigestTracksInputs(t *testing.T) {
 func TestWriteReplacesAtomically(t *testing.T) {
 	c, tm := builtin(t)
 	ts := allTargets(t, c)
-	ctx, err := tm.Render(&ts[0])
+	ctx, err := tm.Render(&ts[0], render.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func BenchmarkRenderAll(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := range ts {
-			if _, err := tm.Render(&ts[i]); err != nil {
+			if _, err := tm.Render(&ts[i], render.Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -340,7 +340,7 @@ func BenchmarkLoadAndRenderAll(b *testing.B) {
 		c, tm := builtin(b)
 		ts := allTargets(b, c)
 		for i := range ts {
-			if _, err := tm.Render(&ts[i]); err != nil {
+			if _, err := tm.Render(&ts[i], render.Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -54,23 +54,46 @@ func allTargets(t testing.TB, c *catalog.Catalog) []catalog.Target {
 	return ts
 }
 
-// TestGolden renders every target of the embedded catalog and compares it
-// with testdata/golden/<runtime>/<variant>/. Regenerate with `make golden`.
+// optionCases are the golden contexts rendered with options, in
+// testdata/golden/<runtime>/<variant>+<option>...
+var optionCases = []struct {
+	runtime, variant string
+	opts             render.Options
+}{
+	{"python3.12", "debian", render.Options{CA: true, Extensions: true}},
+	{"java17", "debian", render.Options{CA: true}},
+	{"nodejs22.x", "aws", render.Options{CA: true, Extensions: true}},
+}
+
+func optionSuffix(o render.Options) string {
+	s := ""
+	if o.CA {
+		s += "+ca"
+	}
+	if o.Extensions {
+		s += "+extensions"
+	}
+	return s
+}
+
+// TestGolden renders every target of the embedded catalog, and a few with
+// options, and compares them with testdata/golden/<runtime>/<variant>/.
+// Regenerate with `make golden`.
 func TestGolden(t *testing.T) {
 	c, tm := builtin(t)
 	seen := map[string]bool{}
-	for _, tg := range allTargets(t, c) {
-		ctx, err := tm.Render(&tg, render.Options{})
+	golden := func(tg *catalog.Target, o render.Options) {
+		ctx, err := tm.Render(tg, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := filepath.Join(goldenDir, tg.Runtime.ID, tg.Variant)
+		dir := filepath.Join(goldenDir, tg.Runtime.ID, tg.Variant+optionSuffix(o))
 		seen[dir] = true
 		if *update {
 			if err := ctx.Write(dir); err != nil {
 				t.Fatal(err)
 			}
-			continue
+			return
 		}
 		for _, f := range ctx.Files {
 			want, err := os.ReadFile(filepath.Join(dir, f.Path))
@@ -79,13 +102,24 @@ func TestGolden(t *testing.T) {
 				continue
 			}
 			if diff := cmp.Diff(string(want), string(f.Data)); diff != "" {
-				t.Errorf("%s/%s differs from the golden file (-golden +rendered):\n%s", tg.Name(), f.Path, diff)
+				t.Errorf("%s/%s differs from the golden file (-golden +rendered):\n%s", dir, f.Path, diff)
 			}
 		}
 		entries, _ := os.ReadDir(dir)
 		if len(entries) != len(ctx.Files) {
-			t.Errorf("%s: golden dir has %d files, rendered %d", tg.Name(), len(entries), len(ctx.Files))
+			t.Errorf("%s: golden dir has %d files, rendered %d", dir, len(entries), len(ctx.Files))
 		}
+	}
+	ts := allTargets(t, c)
+	for i := range ts {
+		golden(&ts[i], render.Options{})
+	}
+	for _, oc := range optionCases {
+		sel, err := c.Targets(catalog.Selector{Runtimes: []string{oc.runtime}, Variants: []string{oc.variant}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(&sel[0], oc.opts)
 	}
 	// No golden context may outlive its target.
 	runtimes, _ := os.ReadDir(goldenDir)
@@ -103,29 +137,80 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// allOptions are the option sets every target is checked with.
+var allOptions = []render.Options{{}, {CA: true}, {Extensions: true}, {CA: true, Extensions: true}}
+
 // TestDockerfilesParse runs every rendered Dockerfile through BuildKit's
 // parser, instruction parser and linter, and checks the shape lambdaimg
 // relies on.
 func TestDockerfilesParse(t *testing.T) {
 	c, tm := builtin(t)
 	for _, tg := range allTargets(t, c) {
-		t.Run(tg.Name(), func(t *testing.T) {
-			ctx, err := tm.Render(&tg, render.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			df := fileData(t, ctx, "Dockerfile")
-			checkDockerfile(t, df, tg.WithRIE())
-			if tg.Spec.OS != catalog.AWS {
-				for _, f := range []string{"lambda-entrypoint.sh", "bootstrap"} {
-					if fileData(t, ctx, f); !strings.Contains(string(df), "COPY --chmod=0755 "+f) {
-						t.Errorf("Dockerfile does not install %s", f)
-					}
+		for _, o := range allOptions {
+			t.Run(tg.Name()+optionSuffix(o), func(t *testing.T) {
+				ctx, err := tm.Render(&tg, o)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
+				df := fileData(t, ctx, "Dockerfile")
+				checkDockerfile(t, df, tg.WithRIE())
+				checkOptions(t, df, o)
+				checkFiles(t, ctx, df, tg.Spec.OS)
+			})
+		}
 	}
 }
+
+// checkFiles checks that the Dockerfile installs the context's scripts.
+func checkFiles(t *testing.T, ctx *render.Context, df []byte, os catalog.OS) {
+	t.Helper()
+	if os != catalog.AWS {
+		for _, f := range []string{"lambda-entrypoint.sh", "bootstrap"} {
+			if fileData(t, ctx, f); !strings.Contains(string(df), "COPY --chmod=0755 "+f) {
+				t.Errorf("Dockerfile does not install %s", f)
+			}
+		}
+	}
+}
+
+// maxLine is the longest line a generated Dockerfile may have.
+const maxLine = 160
+
+// checkOptions checks line lengths and what each option adds: without CA
+// one short line about it and no secret; with CA, the secret mounted by
+// every step that downloads and declared in every stage that has one; the
+// extensions context copied into the final stage with Extensions only.
+func checkOptions(t *testing.T, df []byte, o render.Options) {
+	t.Helper()
+	text := string(df)
+	for i, l := range strings.Split(text, "\n") {
+		if len(l) > maxLine {
+			t.Errorf("line %d is %d characters long, over %d: %s", i+1, len(l), maxLine, l)
+		}
+	}
+	if got := strings.Count(text, "ca-bundle"); !o.CA && got != 1 {
+		t.Errorf("without CA, %d lines mention the CA bundle, want 1", got)
+	}
+	mounts := strings.Count(text, "--mount=type=secret,id=ca,mode=0444")
+	if !o.CA && (mounts > 0 || strings.Contains(text, "/run/secrets")) {
+		t.Errorf("without CA, the Dockerfile uses the secret")
+	}
+	if o.CA {
+		runs := strings.Count(text, "\nRUN ")
+		if mounts != runs {
+			t.Errorf("with CA, %d of %d RUN steps mount the secret", mounts, runs)
+		}
+		for _, stage := range strings.Split(text, "\nFROM ")[1:] {
+			if strings.Contains(stage, "\nRUN ") != strings.Contains(stage, "\nARG SSL_CERT_FILE=/run/secrets/ca") {
+				t.Errorf("stage %q: steps that download and the CA declaration do not go together", strings.SplitN(stage, "\n", 2)[0])
+			}
+		}
+	}
+	if got := strings.Count(text, "COPY --from=extensions / /opt/"); o.Extensions != (got == 1) || got > 1 {
+		t.Errorf("Extensions %v: the extensions context is copied %d times", o.Extensions, got)
+	}
+}
+
 
 func fileData(t *testing.T, ctx *render.Context, name string) []byte {
 	t.Helper()

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -169,6 +170,15 @@ func (r *Runtime) Deprecation(now time.Time) (time.Time, bool) {
 	}
 	return d, !now.Before(d)
 }
+
+// Errors of Targets that callers branch on; a command line adds the flag
+// that would fix them.
+var (
+	// ErrNoSelection: the selector names no runtime and does not ask for all.
+	ErrNoSelection = errors.New("no runtime selected")
+	// ErrNoRuntime: the selector names a runtime the catalog lacks.
+	ErrNoRuntime = errors.New("no such runtime")
+)
 
 // Selector picks targets out of a catalog.
 type Selector struct {

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -398,12 +397,3 @@ func ParseDate(s string) (time.Time, error) {
 	}
 	return t, nil
 }
-
-// Errors of Targets that callers branch on; a command line adds the flag
-// that would fix them.
-var (
-	// ErrNoSelection: the selector names no runtime and does not ask for all.
-	ErrNoSelection = errors.New("no runtime selected")
-	// ErrNoRuntime: the selector names a runtime the catalog lacks.
-	ErrNoRuntime = errors.New("no such runtime")
-)

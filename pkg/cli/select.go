@@ -59,6 +59,9 @@ func usage(err error) error {
 	if errors.Is(err, catalog.ErrNoSelection) {
 		return &UsageError{fmt.Errorf("%w: pass --runtime ID (see 'lambdaimg list') or --all", err)}
 	}
+	if errors.Is(err, catalog.ErrNoRuntime) {
+		return &UsageError{fmt.Errorf("--runtime: %w: see 'lambdaimg list' for the runtimes it has", err)}
+	}
 	if errors.Is(err, pipeline.ErrNotOne) {
 		return &UsageError{fmt.Errorf("this runs one image: narrow the selection with --os and --platform (%w)", err)}
 	}

@@ -124,7 +124,7 @@ func (req *Request) jobs(targets []catalog.Target, extRoot string) ([]build.Job,
 // renderTarget renders t's build context; ca and extensions say whether
 // the build passes a CA bundle and an extensions context.
 func renderTarget(tm *render.Templates, t *catalog.Target, ca, extensions bool) (*render.Context, error) {
-	return tm.Render(t) // MERGE: render.Options{CA: ca, Extensions: extensions}
+	return tm.Render(t, render.Options{CA: ca, Extensions: extensions})
 }
 
 // build connects to BuildKit and runs the jobs through the gates.

@@ -1,4 +1,5 @@
-// Package smoke checks that an image really works as a Lambda function: it
+// Package smoke checks that an image really works as a Lambda function (the
+// smoke-test gate of a build, Gate): it
 // starts the image's entry point under the Runtime Interface Emulator in a
 // BuildKit gateway container (no network, read-only root filesystem with a
 // tmpfs /tmp, a non-root user, as Lambda runs functions), sends events one

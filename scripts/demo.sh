@@ -23,7 +23,7 @@ host=$(cat "$ready")
 echo "demo: base images served from $host (docker.io is mirrored there)" >&2
 
 "$BIN" list
-"$BIN" generate --all -o contexts >/dev/null 2>&1
+"$BIN" generate --all --dir contexts >/dev/null 2>&1
 echo "demo: rendered $(find contexts -name Dockerfile | wc -l) build contexts into contexts/" >&2
 
 common=(--store "$STORE" --registry-mirror "docker.io=$host" --rie .cache/rie --progress "${PROGRESS:-plain}")

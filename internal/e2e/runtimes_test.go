@@ -55,7 +55,7 @@ func TestRuntimesDebian(t *testing.T) {
 			// runs (-run TestRuntimesDebian/<group>) with its bases only.
 			pulls := map[string][]catalog.Arch{}
 			for _, tg := range targets(t, c, g) {
-				ctx, err := tm.Render(&tg)
+				ctx, err := tm.Render(&tg, render.Options{CA: true, Extensions: true})
 				if err != nil {
 					t.Fatal(err)
 				}

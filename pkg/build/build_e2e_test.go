@@ -94,7 +94,7 @@ func jobs(t *testing.T, c *catalog.Catalog, tm *render.Templates, sel catalog.Se
 	}
 	var out []build.Job
 	for i := range ts {
-		ctx, err := tm.Render(&ts[i])
+		ctx, err := tm.Render(&ts[i], render.Options{CA: true}) // the tests that download pass a CA bundle
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -451,7 +451,7 @@ func TestOutputsAndCache(t *testing.T) {
 	out := t.TempDir()
 	cache := filepath.Join(t.TempDir(), "cache")
 	opts := options(t, e, c)
-	opts.Outputs = []build.Output{{Type: "oci", Dest: filepath.Join(out, "oci")}, {Type: "tar", Dest: filepath.Join(out, "rootfs")}}
+	opts.Exports = []build.Export{{Type: "oci", Dest: filepath.Join(out, "oci")}, {Type: "tar", Dest: filepath.Join(out, "rootfs")}}
 	opts.CacheExports = []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": cache}}}
 	js := jobs(t, c, tm, catalog.Selector{Runtimes: []string{"provided.al2023"}, Variants: []string{"debian"}})
 	rs := mustBuild(t, build.New(e.conn, st, opts), js)
@@ -468,10 +468,21 @@ func TestOutputsAndCache(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cache, "index.json")); err != nil {
 		t.Errorf("no local cache was exported: %v", err)
 	}
-	// The exported cache imports again (a missing one would only warn).
-	opts.Outputs, opts.CacheExports, opts.Pull = nil, nil, true
+	// The exported cache imports again. A cache BuildKit cannot read only
+	// warns, so the test reads the progress: the import must be there and
+	// must not have failed.
+	var progress bytes.Buffer
+	opts.Exports, opts.CacheExports, opts.Pull = nil, nil, true
+	opts.Progress, opts.ProgressOut = "plain", &progress
 	opts.CacheImports = []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"src": cache}}}
 	mustBuild(t, build.New(e.conn, st, opts), js)
+	log := progress.String()
+	if !strings.Contains(log, "importing cache manifest from local:") {
+		t.Errorf("the build did not import the local cache; progress:\n%s", log)
+	}
+	if strings.Contains(log, "failed to import") || strings.Contains(log, "error: failed to read") {
+		t.Errorf("the cache import failed; progress:\n%s", log)
+	}
 }
 
 func tarNames(t *testing.T, p string) map[string]bool {

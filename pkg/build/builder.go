@@ -12,9 +12,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
-	"github.com/lambdaimg/lambdaimg/pkg/extension"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"golang.org/x/sync/errgroup"
@@ -25,7 +23,7 @@ type Builder struct {
 	conn  *buildkit.Conn
 	store *store.Store
 	opts  Options
-	multi bool // several jobs: --output destinations are directories
+	multi bool // several jobs: export destinations are directories
 }
 
 // New returns a Builder.
@@ -47,10 +45,9 @@ type prepared struct {
 }
 
 // Build runs every job and returns one result per job, in job order. One
-// Builder runs one Build at a time. The
-// error is for problems that stop the whole run (no work dir, bad options);
-// a failing target is a Failed result, and the others go on unless
-// FailFast is set.
+// Builder runs one Build at a time. The error is for problems that stop
+// the whole run (no work dir, bad options); a failing target is a Failed
+// result, and the others go on unless FailFast is set.
 func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 	b.multi = len(jobs) > 1
 	workDir := b.opts.WorkDir
@@ -77,6 +74,19 @@ func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	results := b.runAll(ctx, jobs, preps, disp)
+	warnings, derr := disp.close()
+	for _, w := range warnings {
+		fmt.Fprintf(b.opts.ProgressOut, "warning: %s\n", w.Short)
+	}
+	if derr != nil && !errors.Is(derr, context.Canceled) {
+		fmt.Fprintf(b.opts.ProgressOut, "progress display: %v\n", derr)
+	}
+	return results, nil
+}
+
+// runAll runs the jobs, at most Options.Jobs at once.
+func (b *Builder) runAll(ctx context.Context, jobs []Job, preps map[*render.Context]*prepared, disp *display) []Result {
 	results := make([]Result, len(jobs))
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -96,14 +106,7 @@ func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 		})
 	}
 	eg.Wait()
-	warnings, derr := disp.close()
-	for _, w := range warnings {
-		fmt.Fprintf(b.opts.ProgressOut, "warning: %s\n", w.Short)
-	}
-	if derr != nil && !errors.Is(derr, context.Canceled) {
-		fmt.Fprintf(b.opts.ProgressOut, "progress display: %v\n", derr)
-	}
-	return results, nil
+	return results
 }
 
 // prepare writes a context into workDir and works out its image arguments
@@ -122,7 +125,7 @@ func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
 	}
-	for k, v := range b.opts.BuildArgs { // an image given with --build-arg
+	for k, v := range b.opts.BuildArgs { // an image given as a build argument
 		if _, ok := args[k]; ok {
 			args[k] = v
 		}
@@ -134,63 +137,18 @@ func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) 
 	}
 	p := &prepared{dir: dir, imageArgs: args, rie: map[string]string{}}
 	if b.opts.RIEDir != "" && t.WithRIE() {
-		for _, a := range t.Arches {
-			bin, err := rieBinary(b.opts.RIEDir, string(a))
-			if err != nil {
-				return nil, err
-			}
-			dst := filepath.Join(workDir, ".rie", string(a), "aws-lambda-rie")
-			if err := fileutil.Copy(bin, dst, 0o755); err != nil {
-				return nil, fmt.Errorf("--rie: %w", err)
-			}
-			p.rie[string(a)] = dst
+		if p.rie, err = stageRIE(b.opts.RIEDir, workDir, t.Arches); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// jobKey is the build key of a job: the context's inputs digest and every
-// option that changes the image.
-func (b *Builder) jobKey(j Job, p *prepared) (string, error) {
-	parts := map[string]string{
-		"inputs":            j.Context.Digest,
-		"platform":          j.Arch.Platform(),
-		"source-date-epoch": strconv.FormatInt(b.opts.SourceDateEpoch, 10),
-	}
-	for k, v := range p.imageArgs {
-		parts["image:"+k] = v
-	}
-	for k, v := range b.opts.BuildArgs {
-		parts["arg:"+k] = v
-	}
-	if bin, ok := p.rie[string(j.Arch)]; ok {
-		sum, err := hashFile(bin)
-		if err != nil {
-			return "", err
-		}
-		parts["rie"] = sum
-	}
-	if j.Extensions != "" {
-		sum, err := extension.Digest(j.Extensions)
-		if err != nil {
-			return "", err
-		}
-		parts["extensions"] = sum
-	}
-	return key(parts), nil
-}
-
+// run builds one job, passes it through the gates and stores it.
 func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Result {
 	t := j.Context.Target
 	ref := store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)}
 	r := Result{Target: t.Name(), Runtime: t.Runtime.ID, Variant: t.Variant, Platform: j.Arch.Platform(), Store: ref.Name()}
-	fail := func(err error) Result {
-		r.Status, r.Reason = Failed, err.Error()
-		if ctx.Err() != nil {
-			r.Status = Canceled
-		}
-		return r
-	}
 	if ctx.Err() != nil {
 		r.Status, r.Reason = Canceled, "canceled before it started"
 		return r
@@ -203,95 +161,96 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 	}
 	k, err := b.jobKey(j, p)
 	if err != nil {
-		return fail(err)
+		return r.fail(ctx, err)
 	}
 	// Exports are files outside the store: asked for, they are always made.
-	if !b.opts.Pull && len(b.opts.Outputs) == 0 {
-		if e, ok, err := b.store.Get(ref); err == nil && ok && e.BuildKey == k {
-			if img, err := b.store.Image(e); err == nil {
-				r.Status, r.Digest, r.Size = Unchanged, e.Descriptor.Digest.String(), imageSize(img)
-				r.Reason = "inputs unchanged since the stored build (--pull rebuilds)"
-				if err := b.test(ctx, b.store.Dir(), e.Descriptor, img, j); err != nil {
-					// A broken image must not be published from the store later.
-					if ctx.Err() == nil {
-						if rerr := b.store.Remove(ref); rerr == nil {
-							err = fmt.Errorf("%w (removed from the store)", err)
-						}
-					}
-					return fail(err)
-				}
-				return r
-			}
+	if !b.opts.Pull && !b.opts.NoCache && len(b.opts.Exports) == 0 {
+		if e, img, ok := b.store.Unchanged(ref, k); ok {
+			return b.reuse(ctx, r, j, e, img)
 		}
 	}
 	out, err := os.MkdirTemp(filepath.Dir(p.dir), ".oci-")
 	if err != nil {
-		return fail(err)
+		return r.fail(ctx, err)
 	}
 	defer os.RemoveAll(out)
 	if err := b.solve(ctx, j, p, out, disp.attach(j.Name())); err != nil {
-		r = fail(err)
+		r = r.fail(ctx, err)
 		r.FailedLines = failedLines(err)
 		return r
+	}
+	return b.store1(ctx, r, j, out, k)
+}
+
+// reuse passes a stored, unchanged image through the gates again; one that
+// fails now is removed, so that it cannot be published from the store.
+func (b *Builder) reuse(ctx context.Context, r Result, j Job, e store.Entry, img v1.Image) Result {
+	r.Status, r.Digest, r.Size = Unchanged, e.Descriptor.Digest.String(), imageSize(img)
+	r.Reason = "inputs unchanged since the stored build (--pull rebuilds)"
+	var err error
+	r.Gates, err = runGates(ctx, b.opts.Gates, b.store.Dir(), e.Descriptor, j.Context.Target)
+	if err != nil {
+		if ctx.Err() == nil && !b.opts.KeepStored && b.store.Remove(store.Ref{Runtime: e.Runtime, Variant: e.Variant, Arch: e.Arch}) == nil {
+			err = fmt.Errorf("%w (removed from the store)", err)
+		}
+		return r.fail(ctx, err)
+	}
+	return r
+}
+
+// store1 gates the image built into the layout out and stores it.
+func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey string) Result {
+	t := j.Context.Target
+	img, err := store.SingleImage(out)
+	if err != nil {
+		return r.fail(ctx, fmt.Errorf("reading the build result: %w", err))
+	}
+	if err := checkPlatform(img, j.Arch); err != nil {
+		return r.fail(ctx, err)
+	}
+	desc, err := describe(img, j)
+	if err != nil {
+		return r.fail(ctx, err)
+	}
+	if r.Gates, err = runGates(ctx, b.opts.Gates, out, desc, t); err != nil {
+		for _, o := range b.opts.Exports { // nothing of a failed image stays
+			os.Remove(ExportPath(o, j, b.multi))
+		}
+		return r.fail(ctx, err)
 	}
 	ann := map[string]string{
 		store.AnnImage:    t.Image,
 		store.AnnTags:     strings.Join(t.Runtime.Tags, ","),
 		store.AnnDefault:  strconv.FormatBool(t.Default),
 		store.AnnInputs:   j.Context.Digest,
-		store.AnnBuildKey: k,
+		store.AnnBuildKey: buildKey,
 		store.AnnCreated:  time.Unix(b.opts.SourceDateEpoch, 0).UTC().Format(time.RFC3339),
 	}
-	img, err := store.SingleImage(out)
-	if err != nil {
-		return fail(fmt.Errorf("reading the build result: %w", err))
-	}
-	if err := checkPlatform(img, j.Arch); err != nil {
-		return fail(err)
-	}
-	if b.opts.Test != nil {
-		d, err := partial(img, j)
-		if err != nil {
-			return fail(err)
-		}
-		if err := b.test(ctx, out, d, img, j); err != nil {
-			for _, o := range b.opts.Outputs { // nothing of a failed image stays
-				os.Remove(b.outputPath(o, j))
-			}
-			return fail(err)
-		}
-	}
-	if b.opts.Test != nil {
+	if b.opts.Tested {
 		ann[store.AnnTested] = "passed"
 	}
 	if err := b.store.LinkBlobs(out); err != nil {
-		return fail(err)
+		return r.fail(ctx, err)
 	}
-	desc, err := b.store.Put(ref, img, ann)
+	stored, err := b.store.Put(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)}, img, ann)
 	if err != nil {
-		return fail(err)
+		return r.fail(ctx, err)
 	}
-	r.Status, r.Digest, r.Size = Built, desc.Digest.String(), imageSize(img)
+	r.Status, r.Digest, r.Size = Built, stored.Digest.String(), imageSize(img)
 	return r
 }
 
-// test runs the Tester, if any, on img.
-func (b *Builder) test(ctx context.Context, layoutDir string, desc v1.Descriptor, img v1.Image, j Job) error {
-	if b.opts.Test == nil {
-		return nil
+// fail marks r failed with err, or canceled when ctx ended.
+func (r Result) fail(ctx context.Context, err error) Result {
+	r.Status, r.Reason = Failed, err.Error()
+	if ctx.Err() != nil {
+		r.Status = Canceled
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return err
-	}
-	if err := b.opts.Test(ctx, layoutDir, desc, cf.Config, j); err != nil {
-		return fmt.Errorf("smoke test: %w", err)
-	}
-	return nil
+	return r
 }
 
-// partial describes img as it sits in a layout, with its platform.
-func partial(img v1.Image, j Job) (v1.Descriptor, error) {
+// describe describes img as it sits in a layout, with its platform.
+func describe(img v1.Image, j Job) (v1.Descriptor, error) {
 	d, err := img.Digest()
 	if err != nil {
 		return v1.Descriptor{}, err

@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"context"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,36 +18,81 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 )
 
-// smokeRun builds the selected images with a Tester that runs the smoke
+// job is what a test's smoke plan depends on: the target and arch.
+type job struct {
+	Target *catalog.Target
+	Arch   catalog.Arch
+}
+
+// gateFunc makes a function a build.Gate.
+type gateFunc func(ctx context.Context, dir string, desc v1.Descriptor, t *catalog.Target) (any, error)
+
+func (gateFunc) Name() string { return "smoke" }
+func (g gateFunc) Check(ctx context.Context, dir string, desc v1.Descriptor, t *catalog.Target) (any, error) {
+	return g(ctx, dir, desc, t)
+}
+
+var _ build.Gate = gateFunc(nil)
+
+// smokeGate runs the smoke test that plan gives for each image.
+func smokeGate(t *testing.T, e env, plan func(j job) smoke.Options, onReport func(j job, rep *smoke.Report)) build.Gate {
+	helper := testenv.Lambdaimg(t)
+	return gateFunc(func(ctx context.Context, dir string, desc v1.Descriptor, tg *catalog.Target) (any, error) {
+		j := job{Target: tg, Arch: catalog.X86_64}
+		if desc.Platform.Architecture == "arm64" {
+			j.Arch = catalog.ARM64
+		}
+		cf, err := layoutConfig(dir, desc)
+		if err != nil {
+			return nil, err
+		}
+		o := plan(j)
+		o.Helper = helper
+		rep, err := smoke.Run(ctx, e.conn, dir, desc, cf, o)
+		if err != nil {
+			return rep, err
+		}
+		if onReport != nil {
+			onReport(j, rep)
+		}
+		for _, c := range rep.Checks {
+			t.Logf("%s %s: %v %s", tg.Name(), c.Name, c.OK, c.Detail)
+		}
+		if rep.Failed() {
+			t.Logf("%s log:\n%s", tg.Name(), rep.Log)
+		}
+		return rep, rep.Err()
+	})
+}
+
+func layoutConfig(dir string, desc v1.Descriptor) (v1.Config, error) {
+	img, err := layout.Path(dir).Image(desc.Digest)
+	if err != nil {
+		return v1.Config{}, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return v1.Config{}, err
+	}
+	return cf.Config, nil
+}
+
+// smokeRun builds the selected images with a gate that runs the smoke
 // test on each before it is stored, and returns the results and reports.
-func smokeRun(t *testing.T, sel catalog.Selector, overlay string, plan func(j build.Job) smoke.Options, extDir string) ([]build.Result, map[string]*smoke.Report) {
+func smokeRun(t *testing.T, sel catalog.Selector, overlay string, plan func(j job) smoke.Options, extDir string) ([]build.Result, map[string]*smoke.Report) {
 	t.Helper()
 	e := setup(t)
 	c, tm := load(t, overlay)
 	st, _ := store.Open(t.TempDir())
 	opts := options(t, e, c)
 	opts.CABundle = "/etc/ssl/certs/ca-certificates.crt"
-	helper := testenv.Lambdaimg(t)
 	var mu sync.Mutex
 	reports := map[string]*smoke.Report{}
-	opts.Test = func(ctx context.Context, dir string, desc v1.Descriptor, cfg v1.Config, j build.Job) error {
-		o := plan(j)
-		o.Helper = helper
-		rep, err := smoke.Run(ctx, e.conn, dir, desc, cfg, o)
-		if err != nil {
-			return err
-		}
+	opts.Gates = []build.Gate{smokeGate(t, e, plan, func(j job, rep *smoke.Report) {
 		mu.Lock()
-		reports[j.Context.Target.Variant+"/"+string(j.Arch)] = rep
+		reports[j.Target.Variant+"/"+string(j.Arch)] = rep
 		mu.Unlock()
-		for _, c := range rep.Checks {
-			t.Logf("%s %s: %v %s", j.Name(), c.Name, c.OK, c.Detail)
-		}
-		if rep.Failed() {
-			t.Logf("%s log:\n%s", j.Name(), rep.Log)
-		}
-		return rep.Err()
-	}
+	})}
 	js := jobs(t, c, tm, sel)
 	for i := range js {
 		js[i].Extensions = extDir
@@ -81,7 +127,7 @@ func TestSmokeProvidedGo(t *testing.T) {
 		}
 		fn[a] = dir
 	}
-	rs, reports := smokeRun(t, catalog.Selector{Runtimes: []string{"provided.al2023"}, Variants: []string{"debian"}}, "", func(j build.Job) smoke.Options {
+	rs, reports := smokeRun(t, catalog.Selector{Runtimes: []string{"provided.al2023"}, Variants: []string{"debian"}}, "", func(j job) smoke.Options {
 		return smoke.Options{FunctionDir: fn[j.Arch], Handler: "function.handler", Timeout: 2, Contract: true,
 			Events: smoke.SampleEvents("function.handler", 2)}
 	}, "")
@@ -109,7 +155,7 @@ func TestSmokeProvidedGo(t *testing.T) {
 func TestSmokeNodeDebian(t *testing.T) {
 	sample := filepath.Join(testenv.Root(t), "samples", "nodejs")
 	rs, reports := smokeRun(t, catalog.Selector{Runtimes: []string{"nodejs18.x"}, Variants: []string{"debian"}, Arches: []catalog.Arch{catalog.X86_64}}, "",
-		func(j build.Job) smoke.Options {
+		func(j job) smoke.Options {
 			return smoke.Options{FunctionDir: sample, Handler: "index.handler", Timeout: 2, Contract: true, Events: smoke.SampleEvents("index.handler", 2)}
 		}, "")
 	if !rs[0].OK() {
@@ -147,7 +193,7 @@ exports.handler = async () => { fs.writeFileSync("/var/task/cache.json", "{}"); 
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, _ := smokeRun(t, catalog.Selector{Runtimes: []string{tc.runtime}, Variants: []string{"debian"}, Arches: []catalog.Arch{catalog.X86_64}}, "",
-				func(build.Job) smoke.Options { return tc.opts }, "")
+				func(job) smoke.Options { return tc.opts }, "")
 			r := rs[0]
 			if r.Status != build.Failed || !strings.HasPrefix(r.Reason, "smoke test: ") {
 				t.Fatalf("%s: %s %q, want a failed smoke test", tc.name, r.Status, r.Reason)
@@ -179,7 +225,7 @@ func TestExtension(t *testing.T) {
 	fn := t.TempDir()
 	os.WriteFile(filepath.Join(fn, "bootstrap"), buildFunction(t, "go-hello", "amd64"), 0o755)
 	rs, reports := smokeRun(t, catalog.Selector{Runtimes: []string{"provided.al2023"}, Variants: []string{"debian"}, Arches: []catalog.Arch{catalog.X86_64}}, "",
-		func(build.Job) smoke.Options {
+		func(job) smoke.Options {
 			return smoke.Options{FunctionDir: fn, Handler: "function.handler",
 				Events: []smoke.Event{{Name: "invoke", Payload: []byte(`{"name":"ext"}`), Expect: []byte(`{"greeting":"hello ext"}`)}}}
 		}, extDir)
@@ -203,18 +249,13 @@ func TestFailedTestRemovesStoredImage(t *testing.T) {
 	st, _ := store.Open(t.TempDir())
 	js := jobs(t, c, tm, catalog.Selector{Runtimes: []string{"provided.al2023"}, Variants: []string{"debian"}, Arches: []catalog.Arch{catalog.X86_64}})
 	opts := options(t, e, c)
-	helper := testenv.Lambdaimg(t)
 	fn := t.TempDir()
 	os.WriteFile(filepath.Join(fn, "bootstrap"), buildFunction(t, "go-hello", "amd64"), 0o755)
 	withFunction := fn
-	opts.Test = func(ctx context.Context, dir string, desc v1.Descriptor, cfg v1.Config, j build.Job) error {
-		rep, err := smoke.Run(ctx, e.conn, dir, desc, cfg, smoke.Options{Helper: helper, FunctionDir: withFunction, Handler: "function.handler",
-			Events: []smoke.Event{{Name: "invoke", Payload: []byte(`{"name":"x"}`), Expect: []byte(`{"greeting":"hello x"}`)}}})
-		if err != nil {
-			return err
-		}
-		return rep.Err()
-	}
+	opts.Gates, opts.Tested = []build.Gate{smokeGate(t, e, func(job) smoke.Options {
+		return smoke.Options{FunctionDir: withFunction, Handler: "function.handler",
+			Events: []smoke.Event{{Name: "invoke", Payload: []byte(`{"name":"x"}`), Expect: []byte(`{"greeting":"hello x"}`)}}}
+	}, nil)}, true
 	ref := store.Ref{Runtime: "provided.al2023", Variant: "debian", Arch: "x86_64"}
 	mustBuild(t, build.New(e.conn, st, opts), js)
 	if e, ok, _ := st.Get(ref); !ok || e.Descriptor.Annotations[store.AnnTested] != "passed" {

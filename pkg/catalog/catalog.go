@@ -53,6 +53,24 @@ type LanguageDefaults struct {
 	// Variants give per-variant defaults; {version} is replaced by the
 	// runtime's language version.
 	Variants map[string]Variant `yaml:"variants,omitempty"`
+	// OS says, per OS family, what the language's templates take from it.
+	// It applies to every variant of that family, whatever its name.
+	OS map[OS]OSNeeds `yaml:"os,omitempty"`
+}
+
+// OSNeeds is what a language's Dockerfile templates take from one OS family:
+// which template, and the OS's names for the packages it installs ({version}
+// is replaced). They are the template's own needs; a variant's packages and
+// buildPackages come on top.
+type OSNeeds struct {
+	// Template names the Dockerfile template of the family's variants:
+	// templates/<language>/<template>.Dockerfile.tmpl. Empty means the
+	// language's templates/<language>/Dockerfile.tmpl.
+	Template string `yaml:"template,omitempty"`
+	// BuildDepends are installed in the build stage, Depends in the final
+	// image.
+	BuildDepends []string `yaml:"buildDepends,omitempty"`
+	Depends      []string `yaml:"depends,omitempty"`
 }
 
 // Runtime is one Lambda runtime, e.g. python3.12.
@@ -81,9 +99,14 @@ type Runtime struct {
 
 // Variant says how one variant of a runtime is built.
 type Variant struct {
-	// OS is the family, which selects templates/<language>/<os>.Dockerfile.tmpl.
-	// It defaults to the variant's name when that is a family (alpine3.20 -> alpine).
+	// OS is the family, which selects the packages the template installs
+	// (and its template, see OSNeeds). It defaults to the variant's name when
+	// that is a family (alpine3.20 -> alpine).
 	OS OS `yaml:"os,omitempty"`
+	// Template names the Dockerfile template,
+	// templates/<language>/<template>.Dockerfile.tmpl, overriding the OS
+	// family's. The aws variant always uses templates/aws.Dockerfile.tmpl.
+	Template string `yaml:"template,omitempty"`
 	// Base is the image of the final stage; BuildBase the one of the build
 	// stage (default Base).
 	Base      string `yaml:"base,omitempty"`

@@ -9,15 +9,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// allTemplates pretends every language has a template on every OS.
+// allTemplates pretends every template exists.
 type allTemplates struct{}
 
-func (allTemplates) Has(Language, OS) bool { return true }
+func (allTemplates) Dockerfile(Language, Variant) (string, bool) { return "", true }
 
-// noAlpine has every template but alpine's.
-type noAlpine struct{}
+// defaultTemplates has each language's default template and no other.
+type defaultTemplates struct{}
 
-func (noAlpine) Has(_ Language, o OS) bool { return o != Alpine }
+func (defaultTemplates) Dockerfile(l Language, s Variant) (string, bool) {
+	return "templates/" + string(l) + "/" + s.Template + ".Dockerfile.tmpl", s.Template == ""
+}
 
 const validCatalog = `
 defaults:
@@ -38,6 +40,7 @@ languages:
     variants:
       al2023: {base: "public.ecr.aws/amazonlinux/amazonlinux:2023", packages: ["python{version}"]}
       alpine: {base: "docker.io/library/python:{version}-alpine3.20"}
+    os: {al2023: {}, alpine: {buildDepends: [build-base, "python{version}-dev"], depends: [libstdc++]}}
 runtimes:
   - id: python3.12
     language: python
@@ -84,7 +87,7 @@ func TestValidate(t *testing.T) {
 		wantErr bool     // Parse fails instead
 	}{
 		{name: "unknown arch", old: "architectures: [x86_64, arm64]", new: "architectures: [x86_64, arm]",
-			want: []string{`test.yaml:26: runtimes[python3.12].architectures[1]: arch "arm" is not one of [x86_64 arm64]`}},
+			want: []string{`test.yaml:27: runtimes[python3.12].architectures[1]: arch "arm" is not one of [x86_64 arm64]`}},
 		{name: "duplicate arch", old: "architectures: [x86_64, arm64]", new: "architectures: [arm64, arm64]",
 			want: []string{`architectures[1]: arch "arm64" is listed twice`}},
 		{name: "no arch", old: "architectures: [x86_64, arm64]", new: "architectures: []",
@@ -100,7 +103,7 @@ func TestValidate(t *testing.T) {
 		{name: "shared tag", old: `tags: ["3.7"]`, new: `tags: ["3.12"]`,
 			want: []string{`runtimes[python3.7].tags[0]: tag "3.12" is already used by python3.12`}},
 		{name: "malformed date", old: "deprecated: 2028-10-31", new: "deprecated: 2028-13-31",
-			want: []string{`test.yaml:27: runtimes[python3.12].deprecated: date "2028-13-31" is not a calendar date`}},
+			want: []string{`test.yaml:28: runtimes[python3.12].deprecated: date "2028-13-31" is not a calendar date`}},
 		{name: "date not iso", old: "deprecated: 2028-10-31", new: "deprecated: Oct 31 2028",
 			want: []string{`date "Oct 31 2028" is not YYYY-MM-DD`}},
 		{name: "dates out of order", old: "deprecated: 2028-10-31", new: "deprecated: 2028-10-31\n    blockCreate: 2028-01-01",
@@ -109,12 +112,24 @@ func TestValidate(t *testing.T) {
 			want: []string{`runtimes[python3.7].variants.al2018.03: the Runtime Interface Client does not support Amazon Linux 2018.03; build on one of [al2 al2023 alpine debian ubuntu centos], or use the aws variant`}},
 		{name: "2018.03 default needs aws", old: "variants: {aws: {}}", new: "variants: {al2023: {}}",
 			want: []string{`runtimes[python3.7].variants: default variant "aws" is not among the variants [al2023]`}},
-		{name: "missing template", tmpl: noAlpine{},
-			want: []string{`runtimes[python3.12].variants.alpine: no template for python on alpine (templates/python/alpine.Dockerfile.tmpl)`}},
+		{name: "missing template", tmpl: defaultTemplates{}, old: "al2023: {}, alpine: {}}", new: "al2023: {}, alpine: {template: musl}}",
+			want: []string{`test.yaml:29: runtimes[python3.12].variants.alpine.template: no template templates/python/musl.Dockerfile.tmpl for python on alpine`}},
+		{name: "missing os template", tmpl: defaultTemplates{}, old: "alpine: {buildDepends:", new: "alpine: {template: musl, buildDepends:",
+			want: []string{`runtimes[python3.12].variants.alpine: no template templates/python/musl.Dockerfile.tmpl for python on alpine`}},
+		{name: "os not in the language's", old: "al2023: {}, alpine: {}}", new: "al2023: {}, alpine: {}, centos: {base: quay.io/centos/centos:stream9}}",
+			want: []string{`runtimes[python3.12].variants.centos: python is not known to build on centos: languages.python.os has no entry centos (it has [al2023 alpine])`}},
+		{name: "bad template name", old: "al2023: {}, alpine: {}}", new: "al2023: {}, alpine: {template: ../x}}",
+			want: []string{`runtimes[python3.12].variants.alpine.template: "../x" is not a template name`}},
+		{name: "template on aws", old: "variants: {aws: {}}", new: "variants: {aws: {template: x}}",
+			want: []string{`runtimes[python3.7].variants.aws: the aws variant takes AWS's image as it is`}},
+		{name: "os needs for aws", old: "os: {al2023", new: "os: {aws: {depends: [curl]}, al2023",
+			want: []string{`test.yaml:20: languages.python.os.aws: os "aws" is not one of [al2 al2023 alpine debian ubuntu centos]`}},
+		{name: "bad depends", old: "depends: [libstdc++]", new: "depends: [\"libstdc++ && id\"]",
+			want: []string{`languages.python.os.alpine.depends[0]: "libstdc++ && id" is not an OS package name`}},
 		{name: "variant without os", old: "alpine: {}}", new: "alpine: {}, musl: {}}",
 			want: []string{`runtimes[python3.12].variants.musl.os: variant "musl" needs an os`}},
-		{name: "variant without base", old: "alpine: {}}", new: "alpine: {}, debian: {}}",
-			want: []string{`runtimes[python3.12].variants.debian.base: variant "debian" has no base image`}},
+		{name: "variant without base", old: "alpine: {}}", new: "alpine: {}, al2023-min: {}}",
+			want: []string{`runtimes[python3.12].variants.al2023-min.base: variant "al2023-min" has no base image`}},
 		{name: "variant arch outside runtime", old: "variants: {aws: {}}", new: "variants: {aws: {architectures: [arm64]}}",
 			want: []string{`runtimes[python3.7].variants.aws.architectures[0]: arch "arm64" is not one of the runtime's architectures [x86_64]`}},
 		{name: "bad default", old: "deprecated: 2028-10-31", new: "deprecated: 2028-10-31\n    default: ubuntu",
@@ -210,13 +225,13 @@ func TestParseErrors(t *testing.T) {
 		want           []string
 	}{
 		{"unknown key", "    deprecated: 2028-10-31", "    deprecated: 2028-10-31\n    deprecation: 2028-10-31",
-			[]string{`test.yaml:28: unknown key "deprecation" in runtime`}},
+			[]string{`test.yaml:29: unknown key "deprecation" in runtime`}},
 		{"two unknown keys", "  namespace: acme/lambda", "  namespace: acme/lambda\n  namspace: x\n  colour: red",
 			[]string{`test.yaml:4: unknown key "namspace" in defaults`, `test.yaml:5: unknown key "colour" in defaults`}},
 		{"wrong type", `tags: ["3.12"]`, `tags: {a: b}`,
-			[]string{`test.yaml:24: cannot unmarshal !!map into []string`}},
+			[]string{`test.yaml:25: cannot unmarshal !!map into []string`}},
 		{"duplicate key", "    os: al2023\n", "    os: al2023\n    os: al2\n",
-			[]string{`test.yaml:26: mapping key "os" already defined at line 25`}},
+			[]string{`test.yaml:27: mapping key "os" already defined at line 26`}},
 		{"not yaml", "defaults:", "defaults: [",
 			[]string{`test.yaml:`}},
 	}
@@ -245,45 +260,6 @@ func names(ts []Target) []string {
 	}
 	return out
 }
-
-func TestTargets(t *testing.T) {
-	c := mustParse(t, validCatalog)
-	cases := []struct {
-		name    string
-		sel     Selector
-		want    []string
-		wantErr string
-	}{
-		{"default variant", Selector{Runtimes: []string{"python3.12"}}, []string{"python3.12/al2023 x86_64 arm64"}, ""},
-		{"2018.03 defaults to aws", Selector{Runtimes: []string{"python3.7"}}, []string{"python3.7/aws x86_64"}, ""},
-		{"by variant", Selector{Runtimes: []string{"python3.12"}, Variants: []string{"alpine"}}, []string{"python3.12/alpine x86_64 arm64"}, ""},
-		{"by platform", Selector{Runtimes: []string{"python3.12"}, Arches: []Arch{ARM64}}, []string{"python3.12/al2023 arm64"}, ""},
-		{"all", Selector{All: true}, []string{"python3.12/al2023 x86_64 arm64", "python3.12/alpine x86_64 arm64", "python3.12/aws x86_64 arm64", "python3.7/aws x86_64"}, ""},
-		{"all arm64 skips x86-only", Selector{All: true, Arches: []Arch{ARM64}, Variants: []string{"aws"}}, []string{"python3.12/aws arm64"}, ""},
-		{"unknown runtime", Selector{Runtimes: []string{"python9"}}, nil, `no such runtime "python9" in test.yaml`},
-		{"missing variant", Selector{Runtimes: []string{"python3.7"}, Variants: []string{"alpine"}}, nil, "runtime python3.7 has no variant alpine: it has [aws]"},
-		{"missing platform", Selector{Runtimes: []string{"python3.7"}, Arches: []Arch{ARM64}}, nil, "python3.7/aws is built for [x86_64] only, not [arm64]"},
-		{"nothing", Selector{}, nil, "no runtime selected"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := c.Targets(tc.sel)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, names(got)); diff != "" {
-				t.Errorf("targets (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestResolvedVariant(t *testing.T) {
 	c := mustParse(t, validCatalog)
 	ts, err := c.Targets(Selector{Runtimes: []string{"python3.12"}, Variants: []string{"al2023", "aws"}})

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -37,6 +38,9 @@ func resolveVariant(c *Catalog, r *Runtime, name string) Variant {
 	if over.OS != "" {
 		s.OS = over.OS
 	}
+	if over.Template != "" {
+		s.Template = over.Template
+	}
 	if over.Base != "" {
 		s.Base = over.Base
 	}
@@ -69,6 +73,9 @@ func resolveVariant(c *Catalog, r *Runtime, name string) Variant {
 	}
 	if s.OS == "" {
 		s.OS = familyOf(name)
+	}
+	if s.Template == "" {
+		s.Template = ld.OS[s.OS].Template
 	}
 	if s.RIC == "" {
 		s.RIC = r.RIC
@@ -121,8 +128,11 @@ type Target struct {
 	// Default is true when Variant is the runtime's default variant.
 	Default bool
 	// Spec is the variant fully resolved: language defaults merged,
-	// {version} replaced, base image and architectures filled in.
+	// {version} replaced, base image, template and architectures filled in.
 	Spec Variant
+	// BuildDepends and Depends are the packages the template installs in
+	// the build stage and the final image on this OS ({version} replaced).
+	BuildDepends, Depends []string
 	// Arches are the architectures selected for this target.
 	Arches []Arch
 	// Handler is the language's sample handler.
@@ -161,6 +171,15 @@ func (r *Runtime) Deprecation(now time.Time) (time.Time, bool) {
 	return d, !now.Before(d)
 }
 
+// Errors of Targets that callers branch on; a command line adds the flag
+// that would fix them.
+var (
+	// ErrNoSelection: the selector names no runtime and does not ask for all.
+	ErrNoSelection = errors.New("no runtime selected")
+	// ErrNoRuntime: the selector names a runtime the catalog lacks.
+	ErrNoRuntime = errors.New("no such runtime")
+)
+
 // Selector picks targets out of a catalog.
 type Selector struct {
 	// Runtimes are runtime ids; All selects every runtime instead.
@@ -178,7 +197,7 @@ type Selector struct {
 // exist is an error that lists what does.
 func (c *Catalog) Targets(sel Selector) ([]Target, error) {
 	if !sel.All && len(sel.Runtimes) == 0 {
-		return nil, fmt.Errorf("no runtime selected: pass --runtime ID (see 'lambdaimg list') or --all")
+		return nil, ErrNoSelection
 	}
 	var runtimes []*Runtime
 	if sel.All {
@@ -189,7 +208,7 @@ func (c *Catalog) Targets(sel Selector) ([]Target, error) {
 		for _, id := range sel.Runtimes {
 			r, ok := c.Runtime(id)
 			if !ok {
-				return nil, fmt.Errorf("%w %q in %s: see 'lambdaimg list' for the runtimes it has", errNoRuntime, id, c.file)
+				return nil, fmt.Errorf("%w %q in %s", ErrNoRuntime, id, c.file)
 			}
 			runtimes = append(runtimes, r)
 		}
@@ -249,6 +268,9 @@ func (c *Catalog) target(r *Runtime, name string) Target {
 		Handler: ld.Handler,
 		Image:   ld.Image,
 	}
+	needs := ld.OS[t.Spec.OS]
+	t.BuildDepends = expandAll(needs.BuildDepends, r.Version)
+	t.Depends = expandAll(needs.Depends, r.Version)
 	t.Labels = mergeMaps(c.Defaults.Labels, t.Spec.Labels)
 	if t.WithRIE() {
 		t.RIE = c.Defaults.RIE

@@ -207,6 +207,7 @@ func Overlay(base, c *Catalog) *Catalog {
 	for l, ld := range c.Languages {
 		if old, ok := out.Languages[l]; ok {
 			ld.Variants = mergeMaps(old.Variants, ld.Variants)
+			ld.OS = mergeMaps(old.OS, ld.OS)
 			if ld.Image == "" {
 				ld.Image = old.Image
 			}

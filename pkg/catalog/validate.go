@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,9 +8,11 @@ import (
 )
 
 // TemplateSet says which Dockerfile templates exist; validation rejects a
-// variant whose language and OS have none.
+// variant whose template is missing.
 type TemplateSet interface {
-	Has(lang Language, os OS) bool
+	// Dockerfile returns the path of the template a variant of lang,
+	// resolved to spec, is rendered from, and whether it exists.
+	Dockerfile(lang Language, spec Variant) (path string, ok bool)
 }
 
 // Problem is one thing wrong with a catalog.
@@ -168,6 +169,28 @@ func (v *validator) language(l Language, ld LanguageDefaults) {
 	for _, name := range sortedKeys(ld.Variants) {
 		v.variantFields(v.c.file, path+".variants."+name, ld.Variants[name])
 	}
+	for _, o := range sortedKeys(ld.OS) {
+		p := path + ".os." + string(o)
+		if !contains(RICOSes, o) {
+			v.addf(v.c.file, p, "os %q is not one of %s", o, quoteList(RICOSes))
+		}
+		v.template(v.c.file, p+".template", ld.OS[o].Template)
+		v.packages(v.c.file, p+".buildDepends", ld.OS[o].BuildDepends)
+		v.packages(v.c.file, p+".depends", ld.OS[o].Depends)
+	}
+}
+
+func (v *validator) template(file, path, name string) {
+	if name != "" {
+		v.check(file, path, name, idPattern.MatchString(name), "a template name (lower-case letters, digits, '.', '-', '_': templates/<language>/<name>.Dockerfile.tmpl)")
+	}
+}
+
+// packages checks OS package names as they will be after substitution.
+func (v *validator) packages(file, path string, pkgs []string) {
+	for i, p := range pkgs {
+		v.check(file, fmt.Sprintf("%s[%d]", path, i), p, packagePattern.MatchString(expand(p, "1.0")), "an OS package name")
+	}
 }
 
 // variantFields checks the values of one variant spec; placeholders are
@@ -183,14 +206,9 @@ func (v *validator) variantFields(file, path string, s Variant) {
 		img := expand(f.val, "1.0")
 		v.check(file, path+"."+f.key, f.val, imagePattern.MatchString(img), "an image reference")
 	}
-	for _, list := range []struct {
-		key  string
-		pkgs []string
-	}{{"packages", s.Packages}, {"buildPackages", s.BuildPackages}} {
-		for i, p := range list.pkgs {
-			v.check(file, fmt.Sprintf("%s.%s[%d]", path, list.key, i), p, packagePattern.MatchString(expand(p, "1.0")), "an OS package name")
-		}
-	}
+	v.template(file, path+".template", s.Template)
+	v.packages(file, path+".packages", s.Packages)
+	v.packages(file, path+".buildPackages", s.BuildPackages)
 	if s.RIC != "" {
 		v.check(file, path+".ric", s.RIC, versionPattern.MatchString(s.RIC), "a version")
 	}
@@ -323,11 +341,22 @@ func (v *validator) variant(r *Runtime, path, name string) {
 		return // reported by variantFields
 	}
 	raw, lang := r.Variants[name], v.c.Languages[r.Language].Variants[name]
-	if s.OS == AWS && (raw.RIE != nil || lang.RIE != nil || len(s.Args) > 0 || raw.BuildBase != "" || lang.BuildBase != "" || len(s.BuildPackages) > 0) {
-		v.addf(f, path, "the aws variant takes AWS's image as it is (it already has the emulator): rie, args, buildBase and buildPackages do not apply; use packages, labels or extensions")
+	if s.OS == AWS && (raw.RIE != nil || lang.RIE != nil || len(s.Args) > 0 || raw.BuildBase != "" || lang.BuildBase != "" ||
+		len(s.BuildPackages) > 0 || s.Template != "") {
+		v.addf(f, path, "the aws variant takes AWS's image as it is (it already has the emulator): rie, args, buildBase, buildPackages and template do not apply; use packages, labels or extensions")
 	}
-	if v.tmpl != nil && !v.tmpl.Has(r.Language, s.OS) {
-		v.addf(f, path, "no template for %s on %s (templates/%s/%s.Dockerfile.tmpl)", r.Language, s.OS, r.Language, s.OS)
+	if _, ok := v.c.Languages[r.Language]; ok && s.OS != AWS {
+		if _, ok := v.c.Languages[r.Language].OS[s.OS]; !ok {
+			v.addf(f, path, "%s is not known to build on %s: languages.%s.os has no entry %s (it has %s)",
+				r.Language, s.OS, r.Language, s.OS, quoteList(sortedKeys(v.c.Languages[r.Language].OS)))
+		}
+	}
+	if tp, ok := v.templatePath(r.Language, s); !ok {
+		p := path
+		if raw.Template != "" {
+			p += ".template"
+		}
+		v.addf(f, p, "no template %s for %s on %s", tp, r.Language, s.OS)
 	}
 	if s.OS != AWS && s.Base == "" {
 		v.addf(f, path+".base", "variant %q has no base image (set base here or under languages.%s.variants.%s)", name, r.Language, name)
@@ -337,6 +366,13 @@ func (v *validator) variant(r *Runtime, path, name string) {
 			v.addf(f, fmt.Sprintf("%s.architectures[%d]", path, i), "arch %q is not one of the runtime's architectures %s", a, quoteList(r.Architectures))
 		}
 	}
+}
+
+func (v *validator) templatePath(lang Language, s Variant) (string, bool) {
+	if v.tmpl == nil {
+		return "", true
+	}
+	return v.tmpl.Dockerfile(lang, s)
 }
 
 func sortedKeys[K ~string, V any](m map[K]V) []K {
@@ -361,5 +397,3 @@ func ParseDate(s string) (time.Time, error) {
 	}
 	return t, nil
 }
-
-var errNoRuntime = errors.New("no such runtime")

@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/spf13/cobra"
@@ -40,8 +40,8 @@ func newBuilderStatusCmd() *cobra.Command {
   lambdaimg builder status --addr tcp://builder:1234 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return &UsageError{fmt.Errorf("-o %q: use text or json", output)}
+			if err := checkFormat(cmd, &output, formatTable, formatJSON); err != nil {
+				return err
 			}
 			conn, err := buildkit.Connect(cmd.Context(), buildkit.Options{Addr: addr, NoStart: !start})
 			if err != nil {
@@ -54,22 +54,12 @@ func newBuilderStatusCmd() *cobra.Command {
 				st.StateDir = buildkit.DefaultStateDir()
 				st.PID, _ = buildkit.EmbeddedPID(st.StateDir)
 			}
-			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "address:   %s (%s)\nversion:   %s\nplatforms: %v\n", st.Address, st.Source, st.Version, st.Platforms)
-			if st.Embedded {
-				fmt.Fprintf(w, "pid:       %d\nstate:     %s\n", st.PID, st.StateDir)
-			}
-			return nil
+			return st.print(cmd.OutOrStdout(), output)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "BuildKit address to check (default as for build)")
 	cmd.Flags().BoolVar(&start, "start", false, "start lambdaimg's own buildkitd if nothing answers")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", formatTable, "output format: table or json")
 	return cmd
 }
 
@@ -93,4 +83,15 @@ func newBuilderStopCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (st builderStatus) print(w io.Writer, format string) error {
+	if format == formatJSON {
+		return writeJSON(w, st)
+	}
+	fmt.Fprintf(w, "address:   %s (%s)\nversion:   %s\nplatforms: %v\n", st.Address, st.Source, st.Version, st.Platforms)
+	if st.Embedded {
+		fmt.Fprintf(w, "pid:       %d\nstate:     %s\n", st.PID, st.StateDir)
+	}
+	return nil
 }

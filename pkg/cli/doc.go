@@ -1,4 +1,6 @@
 // Package cli builds lambdaimg's command tree. Each command binds its flags
-// to an options struct, validates them, and calls one library function; no
-// build, render or push logic lives here.
+// to an options struct, checks them, turns them into one request for
+// pkg/pipeline (or pkg/verify, pkg/catalog) and prints the one report it
+// gets back: results on stdout, progress and failures on stderr. No build,
+// render or push logic lives here.
 package cli

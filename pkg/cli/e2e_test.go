@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,14 +40,49 @@ func TestBuildTestPush(t *testing.T) {
 		err := cmd.ExecuteContext(context.Background())
 		return out.String(), errOut.String(), err
 	}
-	out, errOut, err := run(append([]string{"build", "--test", "--push", "--registry", target + "/lambdaimg"}, common...)...)
+	out, errOut, err := run(append([]string{"build", "--test", "--push", "--registry", target + "/lambdaimg", "-o", "json"}, common...)...)
 	if err != nil {
 		t.Fatalf("build --test --push: %v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
 	}
-	for _, want := range []string{"provided.al2023/debian  linux/amd64", "provided.al2023/debian  linux/arm64", "PASS  function timeout"} {
-		if !strings.Contains(out+errOut, want) {
-			t.Errorf("output lacks %q:\n%s\n%s", want, out, errOut)
+	// One JSON document on stdout: the images with their gates, and what
+	// was published.
+	var rep struct {
+		Images []struct {
+			Target, Platform, Status string
+			Gates                    []struct {
+				Gate   string
+				OK     bool
+				Report struct{ Checks []struct{ Name string } }
+			}
 		}
+		Published struct{ Refs []struct{ Tag string } }
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if dec.More() {
+		t.Fatalf("stdout holds more than one JSON document:\n%s", out)
+	}
+	var seen []string
+	for _, im := range rep.Images {
+		for _, g := range im.Gates {
+			if !g.OK {
+				t.Errorf("%s %s: gate %s failed", im.Target, im.Platform, g.Gate)
+			}
+			seen = append(seen, im.Platform+" "+g.Gate)
+			for _, c := range g.Report.Checks {
+				seen = append(seen, im.Platform+" "+g.Gate+" "+c.Name)
+			}
+		}
+	}
+	for _, want := range []string{"linux/amd64 verify", "linux/arm64 verify", "linux/amd64 smoke function timeout", "linux/arm64 smoke function timeout"} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("the report lacks %q (has %v)", want, seen)
+		}
+	}
+	if len(rep.Published.Refs) == 0 {
+		t.Errorf("the report lists nothing published:\n%s", out)
 	}
 	// The debian variant is not provided.al2023's default: its tags carry it.
 	for tag, want := range map[string]string{"al2023-debian-x86_64": "amd64", "al2023-debian-arm64": "arm64", "al2023.2026.11.24-debian-x86_64": "amd64"} {
@@ -59,8 +96,8 @@ func TestBuildTestPush(t *testing.T) {
 		if err != nil || cf.Architecture != want {
 			t.Errorf("%s: architecture %v (%v), want %s", tag, cf, err, want)
 		}
-		if !strings.Contains(out, "provided:"+tag+"@sha256:") {
-			t.Errorf("stdout does not list %s", tag)
+		if !strings.Contains(out, `"tag": "`+tag+`"`) {
+			t.Errorf("the report does not list %s", tag)
 		}
 	}
 	idx, err := remote.Index(mustRef(t, target+"/lambdaimg/provided:al2023-debian"))

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -34,19 +34,14 @@ type runtimeInfo struct {
 func newListCmd(g *globalOptions, env Env) *cobra.Command {
 	o := &listOptions{}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the catalog's runtimes, variants and architectures",
-		Long: `List every runtime of the catalog with its language version, the OS AWS
-builds it on, its architectures, its variants (the default one marked *) and
-its deprecation date. Runtimes past their deprecation date are marked.`,
-		Example: `  lambdaimg list
-  lambdaimg list -o json | jq '.[] | select(.isDeprecated | not) | .id'
-  lambdaimg list --catalog my-runtimes.yaml
-  lambdaimg list -o markdown`,
-		Args: cobra.NoArgs,
+		Use:     "list",
+		Short:   "List the catalog's runtimes, variants and architectures",
+		Long:    listLong,
+		Example: listExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.output != "table" && o.output != "json" && o.output != "markdown" {
-				return &UsageError{fmt.Errorf("-o %q: use table, json or markdown", o.output)}
+			if err := checkFormat(cmd, &o.output, formatTable, formatJSON, formatMarkdown); err != nil {
+				return err
 			}
 			c, _, err := g.load()
 			if err != nil {
@@ -58,35 +53,37 @@ its deprecation date. Runtimes past their deprecation date are marked.`,
 				return writeMatrix(out, c)
 			}
 			if o.output == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(out, rows)
 			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUNTIME\tLANGUAGE\tVERSION\tOS\tARCHITECTURES\tVARIANTS\tDEPRECATED")
-			for _, r := range rows {
-				vs := make([]string, len(r.Variants))
-				for i, v := range r.Variants {
-					if v == r.DefaultVariant {
-						v += "*"
-					}
-					vs[i] = v
-				}
-				dep := r.Deprecated
-				if r.IsDeprecated {
-					dep += " (deprecated)"
-				}
-				if dep == "" {
-					dep = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Language, r.Version, r.OS,
-					strings.Join(r.Architectures, ","), strings.Join(vs, ","), dep)
-			}
-			return tw.Flush()
+			return writeList(out, rows)
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json, or markdown (the support matrix in README.md)")
 	return cmd
+}
+
+func writeList(out io.Writer, rows []runtimeInfo) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUNTIME\tLANGUAGE\tVERSION\tOS\tARCHITECTURES\tVARIANTS\tDEPRECATED")
+	for _, r := range rows {
+		vs := make([]string, len(r.Variants))
+		for i, v := range r.Variants {
+			if v == r.DefaultVariant {
+				v += "*"
+			}
+			vs[i] = v
+		}
+		dep := r.Deprecated
+		if r.IsDeprecated {
+			dep += " (deprecated)"
+		}
+		if dep == "" {
+			dep = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Language, r.Version, r.OS,
+			strings.Join(r.Architectures, ","), strings.Join(vs, ","), dep)
+	}
+	return tw.Flush()
 }
 
 func listRuntimes(c *catalog.Catalog, env Env) []runtimeInfo {
@@ -107,7 +104,7 @@ func listRuntimes(c *catalog.Catalog, env Env) []runtimeInfo {
 		for v := range r.Variants {
 			info.Variants = append(info.Variants, v)
 		}
-		sortStrings(info.Variants)
+		sort.Strings(info.Variants)
 		rows = append(rows, info)
 	}
 	return rows
@@ -147,3 +144,13 @@ func writeMatrix(w io.Writer, c *catalog.Catalog) error {
 	}
 	return nil
 }
+
+const (
+	listLong = `List every runtime of the catalog with its language version, the OS AWS
+builds it on, its architectures, its variants (the default one marked *) and
+its deprecation date. Runtimes past their deprecation date are marked.`
+	listExample = `  lambdaimg list
+  lambdaimg list -o json | jq '.[] | select(.isDeprecated | not) | .id'
+  lambdaimg list --catalog my-runtimes.yaml
+  lambdaimg list -o markdown`
+)

@@ -1,26 +1,20 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
 	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
-	"github.com/lambdaimg/lambdaimg/pkg/verify"
 	"github.com/spf13/cobra"
 )
 
 type pushOptions struct {
-	store      string
+	storeDir   string
 	registries []string
 	runtimes   []string
 	variants   []string
@@ -28,20 +22,143 @@ type pushOptions struct {
 	tags       []string
 	jobs       int
 	imageRefs  string
-	output     string
+	format     string
 	noVerify   bool
 	insecure   bool
 	dryRun     bool
-	// only, when set, limits the push to these store refs (build --push).
-	only map[string]bool
 }
 
 func newPushCmd(g *globalOptions, env Env) *cobra.Command {
 	o := &pushOptions{}
 	cmd := &cobra.Command{
-		Use:   "push",
-		Short: "Publish the store's images to registries, verified, with AWS-style tags",
-		Long: `Publish images from the local store to one or more registries, as
+		Use:     "push",
+		Short:   "Publish the store's images to registries, verified, with AWS-style tags",
+		Long:    pushLong,
+		Example: pushExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(cmd, &o.format, formatTable, formatJSON); err != nil {
+				return err
+			}
+			req, err := o.request(cmd, g, env)
+			if err != nil {
+				return err
+			}
+			res, err := pipeline.Publish(cmd.Context(), *req)
+			return errors.Join(err, closeRefs(req), o.print(cmd, res))
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.runtimes, "runtime", "r", nil, "only these runtimes, e.g. python3.12 (repeatable)")
+	f.StringSliceVar(&o.variants, "os", nil, "only these variants: a variant name or an OS family, e.g. aws, alpine (which takes alpine3.20 too)")
+	f.StringSliceVar(&o.platforms, "platform", nil, "only these platforms, linux/amd64 or linux/arm64 (a runtime with another architecture in the store then keeps its index tags as they are)")
+	f.StringVarP(&o.format, "output", "o", formatTable, "output format: table or json")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print which tags would be written and which are already in place; write nothing")
+	f.StringVar(&o.storeDir, "store", store.DefaultDir(), "the image store to publish from")
+	o.bindTargets(cmd, "jobs")
+	return cmd
+}
+
+// bindTargets binds the flags of where and how to publish, shared with
+// build --push.
+func (o *pushOptions) bindTargets(cmd *cobra.Command, jobsFlag string) {
+	f := cmd.Flags()
+	f.StringArrayVar(&o.registries, "registry", nil, "registry and path to publish under, e.g. public.ecr.aws/ALIAS (repeatable; default: the catalog's defaults.registries)")
+	f.StringSliceVar(&o.tags, "tags", publish.TagKinds, "kinds of tags to write: arch, index, dated")
+	if jobsFlag == "jobs" {
+		f.IntVarP(&o.jobs, jobsFlag, "j", 8, "concurrent requests per registry")
+	} else {
+		f.IntVar(&o.jobs, jobsFlag, 8, "concurrent requests per registry")
+	}
+	f.StringVar(&o.imageRefs, "image-refs", "", "also write the published references to this file, one per line")
+	f.BoolVar(&o.noVerify, "no-verify", false, "publish images even if they fail verification")
+	f.BoolVar(&o.insecure, "insecure", false, "allow plain-HTTP registries (localhost and 127.0.0.1 always are)")
+}
+
+// request turns the flags into a publish request.
+func (o *pushOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (*pipeline.PublishRequest, error) {
+	if o.dryRun && o.imageRefs != "" {
+		return nil, &UsageError{errors.New("--image-refs records what was pushed: not with --dry-run")}
+	}
+	if o.jobs < 1 {
+		return nil, &UsageError{fmt.Errorf("%d concurrent requests: want at least 1", o.jobs)}
+	}
+	scheme, err := publish.ParseTagScheme(o.tags)
+	if err != nil {
+		return nil, &UsageError{fmt.Errorf("--tags: %w", err)}
+	}
+	req := &pipeline.PublishRequest{StoreDir: o.storeDir, Runtimes: o.runtimes, Variants: o.variants, Tags: scheme,
+		Jobs: o.jobs, Insecure: o.insecure, DryRun: o.dryRun, NoVerify: o.noVerify,
+		UserAgent: "lambdaimg/" + Version, Log: cmd.ErrOrStderr(), Now: env.Now}
+	for _, p := range o.platforms {
+		a, err := catalog.ParsePlatform(p)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--platform: %w", err)}
+		}
+		req.Arches = append(req.Arches, string(a))
+	}
+	if req.Registries, req.Namespace, err = o.targets(g); err != nil {
+		return nil, err
+	}
+	if o.imageRefs != "" {
+		f, err := os.Create(o.imageRefs)
+		if err != nil {
+			return nil, fmt.Errorf("--image-refs: %w", err)
+		}
+		req.ImageRefs = f
+	}
+	return req, nil
+}
+
+// targets returns the registries and, for bare registry hosts, the
+// catalog's namespace (the catalog is read only when needed).
+func (o *pushOptions) targets(g *globalOptions) ([]string, string, error) {
+	bare := len(o.registries) == 0
+	for _, r := range o.registries {
+		bare = bare || !strings.Contains(strings.TrimSuffix(r, "/"), "/")
+	}
+	if !bare {
+		return o.registries, "", nil
+	}
+	c, _, err := g.load()
+	if err != nil {
+		return nil, "", err
+	}
+	regs, ns, err := pipeline.Registries(c, o.registries)
+	if errors.Is(err, pipeline.ErrNoRegistry) {
+		return nil, "", &UsageError{fmt.Errorf("%w: give --registry (e.g. public.ecr.aws/ALIAS)", err)}
+	}
+	return regs, ns, err
+}
+
+func closeRefs(req *pipeline.PublishRequest) error {
+	if f, ok := req.ImageRefs.(*os.File); ok {
+		return f.Close()
+	}
+	return nil
+}
+
+// print writes the published references (with -o json, the result).
+func (o *pushOptions) print(cmd *cobra.Command, res publish.Result) error {
+	w := cmd.OutOrStdout()
+	if o.format == formatJSON {
+		if res.Refs == nil {
+			res.Refs = []publish.Ref{}
+		}
+		return writeJSON(w, res)
+	}
+	for _, ref := range res.Refs {
+		if o.dryRun {
+			fmt.Fprintf(w, "%-10s %s\n", ref.Status, ref)
+		} else {
+			fmt.Fprintln(w, ref)
+		}
+	}
+	return nil
+}
+
+const (
+	pushLong = `Publish images from the local store to one or more registries, as
 <registry>/<image> (public.ecr.aws/ALIAS/python, docker.io/USER/nodejs, ...).
 
 Each runtime gets, for every catalog tag (3.12 below):
@@ -63,241 +180,10 @@ anything incomplete: run it again to finish.
 Credentials come from the docker config (docker login, credential helpers) and,
 for Amazon ECR and ECR Public, from the AWS credential chain.
 
-Pushed references (repository:tag@digest) go to stdout, progress to stderr.`,
-		Example: `  lambdaimg push --registry public.ecr.aws/my-alias
+Pushed references (repository:tag@digest) go to stdout, progress to stderr.`
+	pushExample = `  lambdaimg push --registry public.ecr.aws/my-alias
   lambdaimg push --registry public.ecr.aws/my-alias --registry docker.io/me --runtime python3.12
   lambdaimg push --dry-run --os alpine --platform linux/arm64
   lambdaimg push -o json --image-refs pushed.txt   # registries from the catalog's defaults.registries
-  lambdaimg push --registry localhost:5000/test --tags arch --jobs 16`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPush(cmd, g, env, o)
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&o.store, "store", store.DefaultDir(), "the image store to publish from")
-	f.StringArrayVar(&o.registries, "registry", nil, "registry and path to publish under, e.g. public.ecr.aws/ALIAS (repeatable; default: the catalog's defaults.registries)")
-	f.StringSliceVarP(&o.runtimes, "runtime", "r", nil, "only these runtimes, e.g. python3.12 (repeatable)")
-	f.StringSliceVar(&o.variants, "os", nil, "only these variants: a variant name or an OS family, e.g. aws, alpine (which takes alpine3.20 too)")
-	f.StringSliceVar(&o.platforms, "platform", nil, "only these platforms, linux/amd64 or linux/arm64 (a runtime with another architecture in the store then keeps its index tags as they are)")
-	f.StringSliceVar(&o.tags, "tags", publish.TagKinds, "kinds of tags to write: arch, index, dated")
-	f.IntVarP(&o.jobs, "jobs", "j", 8, "concurrent requests per registry")
-	f.StringVar(&o.imageRefs, "image-refs", "", "also write the published references to this file, one per line")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
-	f.BoolVar(&o.noVerify, "no-verify", false, "publish images even if they fail verification")
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain-HTTP registries (localhost and 127.0.0.1 always are)")
-	f.BoolVar(&o.dryRun, "dry-run", false, "print which tags would be written and which are already in place; write nothing")
-	return cmd
-}
-
-func runPush(cmd *cobra.Command, g *globalOptions, env Env, o *pushOptions) error {
-	if o.output != "text" && o.output != "json" {
-		return &UsageError{fmt.Errorf("-o %q: use text or json", o.output)}
-	}
-	if o.jobs < 1 {
-		return &UsageError{fmt.Errorf("--jobs %d: want at least 1", o.jobs)}
-	}
-	if o.dryRun && o.imageRefs != "" {
-		return &UsageError{errors.New("--image-refs records what was pushed: not with --dry-run")}
-	}
-	scheme, err := publish.ParseTagScheme(o.tags)
-	if err != nil {
-		return &UsageError{fmt.Errorf("--tags: %w", err)}
-	}
-	var arches []string
-	for _, p := range o.platforms {
-		a, err := catalog.ParsePlatform(p)
-		if err != nil {
-			return &UsageError{fmt.Errorf("--platform: %w", err)}
-		}
-		arches = append(arches, string(a))
-	}
-	registries, namespace, err := o.targets(g)
-	if err != nil {
-		return err
-	}
-	entries, err := o.entries()
-	if err != nil {
-		return err
-	}
-	now := env.Now
-	if now == nil {
-		now = time.Now
-	}
-	popts := []publish.PlanOption{publish.WithClock(now), publish.WithTagScheme(scheme), publish.WithNamespace(namespace)}
-	if len(arches) > 0 {
-		popts = append(popts, publish.WithArches(arches...))
-	}
-	plan, err := publish.Plan(entries, registries, popts...)
-	if err != nil {
-		return err
-	}
-	stderr := cmd.ErrOrStderr()
-	for _, a := range plan {
-		for _, n := range a.Notes {
-			fmt.Fprintf(stderr, "note: %s: %s\n", a.Repository, n)
-		}
-	}
-	p, closeRefs, err := o.publisher(stderr)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	res, err := p.Publish(ctx, plan)
-	if cerr := closeRefs(); cerr != nil {
-		err = errors.Join(err, cerr)
-	}
-	if werr := writePushResult(cmd.OutOrStdout(), o, res); werr != nil {
-		return errors.Join(err, werr)
-	}
-	return err
-}
-
-// targets returns the registries to publish to and the namespace for bare
-// registry hosts, from the flags or else the catalog.
-func (o *pushOptions) targets(g *globalOptions) ([]string, string, error) {
-	bare := len(o.registries) == 0
-	for _, r := range o.registries {
-		if !strings.Contains(strings.TrimSuffix(r, "/"), "/") {
-			bare = true
-		}
-	}
-	if !bare {
-		return o.registries, "", nil
-	}
-	c, _, err := g.load()
-	if err != nil {
-		return nil, "", err
-	}
-	regs := o.registries
-	if len(regs) == 0 {
-		regs = c.Defaults.Registries
-	}
-	if len(regs) == 0 {
-		return nil, "", &UsageError{errors.New("no registry: give --registry (e.g. public.ecr.aws/ALIAS) or set defaults.registries in the catalog")}
-	}
-	return regs, c.Defaults.Namespace, nil
-}
-
-// entries returns the store's images that the filters select.
-func (o *pushOptions) entries() ([]store.Entry, error) {
-	if st, err := os.Stat(o.store); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("no image store at %s: build images first, or give --store", o.store)
-	}
-	st, err := store.Open(o.store)
-	if err != nil {
-		return nil, err
-	}
-	all, err := st.List()
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Entry
-	for _, e := range all {
-		if o.only != nil && !o.only[e.Name()] {
-			continue
-		}
-		if matches(o.runtimes, e.Runtime, false) && matches(o.variants, e.Variant, true) {
-			out = append(out, e)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no image in the store at %s matches --runtime %v --os %v (it holds %d)", o.store, o.runtimes, o.variants, len(all))
-	}
-	return out, nil
-}
-
-// matches reports whether v is in filter (an empty filter takes all).
-// With family, a filter entry also takes the variants of its OS family:
-// alpine takes alpine3.20, but al2 does not take al2023.
-func matches(filter []string, v string, family bool) bool {
-	if len(filter) == 0 {
-		return true
-	}
-	for _, f := range filter {
-		if v == f {
-			return true
-		}
-		if rest, ok := strings.CutPrefix(v, f); family && ok && f != "al2" && rest != "" && strings.ContainsRune("0123456789-._", rune(rest[0])) {
-			return true
-		}
-	}
-	return false
-}
-
-// publisher wires the publisher: remote (or dry run), recorder, verifier.
-func (o *pushOptions) publisher(stderr io.Writer) (publish.Publisher, func() error, error) {
-	st, err := store.Open(o.store)
-	if err != nil {
-		return nil, nil, err
-	}
-	progress := &lockedWriter{w: stderr}
-	rt, err := publish.NewRetryTransport(remote.DefaultTransport, publish.WithRetryLog(func(f string, a ...any) {
-		fmt.Fprintf(progress, f+"\n", a...)
-	}))
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := publish.New(st, publish.WithJobs(o.jobs), publish.WithInsecure(o.insecure),
-		publish.WithProgress(progress), publish.WithTransport(rt), publish.WithUserAgent("lambdaimg/"+Version))
-	if err != nil {
-		return nil, nil, err
-	}
-	var p publish.Publisher = r
-	closeRefs := func() error { return nil }
-	if o.dryRun {
-		p = publish.DryRun(r)
-	} else if o.imageRefs != "" {
-		f, err := os.Create(o.imageRefs)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--image-refs: %w", err)
-		}
-		p, closeRefs = publish.Recorder(p, f), f.Close
-	}
-	if !o.noVerify {
-		v, err := verify.New()
-		if err != nil {
-			return nil, nil, err
-		}
-		p = publish.Verified(p, st, v)
-	}
-	return p, closeRefs, nil
-}
-
-func writePushResult(w io.Writer, o *pushOptions, res publish.Result) error {
-	if o.output == "json" {
-		if res.Refs == nil {
-			res.Refs = []publish.Ref{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	for _, ref := range res.Refs {
-		var err error
-		if o.dryRun {
-			_, err = fmt.Fprintf(w, "%-10s %s\n", ref.Status, ref)
-		} else {
-			_, err = fmt.Fprintln(w, ref)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// lockedWriter serialises writes from concurrent goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+  lambdaimg push --registry localhost:5000/test --tags arch --jobs 16`
+)

@@ -37,21 +37,10 @@ func New(env Env) *cobra.Command {
 	}
 	g := &globalOptions{}
 	root := &cobra.Command{
-		Use:   "lambdaimg",
-		Short: "Build, test and publish AWS Lambda container images",
-		Long: `lambdaimg builds AWS Lambda runtime images from a readable catalog
-(runtimes.yaml) and Dockerfile templates: AWS's own base images extended,
-or images built from Amazon Linux, Alpine, Debian, Ubuntu or CentOS with the
-Runtime Interface Client and the Runtime Interface Emulator layered in. It
-builds them with BuildKit for x86_64 and arm64, tests them as Lambda functions
-through the emulator, and publishes them with go-containerregistry.`,
-		Example: `  lambdaimg list
-  lambdaimg generate --runtime python3.12 -o contexts
-  lambdaimg generate --all --os alpine --platform linux/arm64
-  lambdaimg build --runtime python3.8
-  lambdaimg test --runtime nodejs20.x
-  lambdaimg push --registry public.ecr.aws/my-alias
-  lambdaimg builder status`,
+		Use:           "lambdaimg",
+		Short:         "Build, test and publish AWS Lambda container images",
+		Long:          rootLong,
+		Example:       rootExample,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -66,7 +55,7 @@ through the emulator, and publishes them with go-containerregistry.`,
 	root.PersistentFlags().StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
 	root.AddCommand(
 		newListCmd(g, env),
-		newGenerateCmd(g, env),
+		newGenerateCmd(g),
 		newBuildCmd(g, env),
 		newBuilderCmd(),
 		newTestCmd(g, env),
@@ -78,3 +67,19 @@ through the emulator, and publishes them with go-containerregistry.`,
 	)
 	return root
 }
+
+const (
+	rootLong = `lambdaimg builds AWS Lambda runtime images from a readable catalog
+(runtimes.yaml) and Dockerfile templates: AWS's own base images extended,
+or images built from Amazon Linux, Alpine, Debian, Ubuntu or CentOS with the
+Runtime Interface Client and the Runtime Interface Emulator layered in. It
+builds them with BuildKit for x86_64 and arm64, tests them as Lambda functions
+through the emulator, and publishes them with go-containerregistry.`
+	rootExample = `  lambdaimg list
+  lambdaimg generate --runtime python3.12 -o contexts
+  lambdaimg generate --all --os alpine --platform linux/arm64
+  lambdaimg build --runtime python3.8
+  lambdaimg test --runtime nodejs20.x
+  lambdaimg push --registry public.ecr.aws/my-alias
+  lambdaimg builder status`
+)

@@ -1,15 +1,10 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/verify"
 	"github.com/spf13/cobra"
 )
@@ -23,9 +18,67 @@ type verifyOptions struct {
 func newVerifyCmd(g *globalOptions, env Env) *cobra.Command {
 	o := &verifyOptions{}
 	cmd := &cobra.Command{
-		Use:   "verify REF|oci:DIR[:REFNAME]...",
-		Short: "Check images against what AWS Lambda accepts",
-		Long: `Check images against what AWS Lambda accepts and say precisely what fails:
+		Use:     "verify REF|oci:DIR[:REFNAME]...",
+		Short:   "Check images against what AWS Lambda accepts",
+		Long:    verifyLong,
+		Example: verifyExample,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerify(cmd, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", formatTable, "output format: table or json")
+	f.StringVar(&o.cmdRule, "cmd", string(verify.CmdAuto), "what a missing CMD is: auto, require (a failure) or optional")
+	f.BoolVar(&o.insecure, "insecure", false, "allow plain-HTTP registries (localhost and 127.0.0.1 always are)")
+	return cmd
+}
+
+func runVerify(cmd *cobra.Command, o *verifyOptions, args []string) error {
+	if err := checkFormat(cmd, &o.output, formatTable, formatJSON); err != nil {
+		return err
+	}
+	rule := verify.CmdRule(o.cmdRule)
+	if !rule.Valid() {
+		return &UsageError{fmt.Errorf("--cmd %q: use auto, require or optional", o.cmdRule)}
+	}
+	v, err := verify.New(verify.WithCmdRule(rule), verify.WithRegistries(o.insecure))
+	if err != nil {
+		return err
+	}
+	reports, err := v.References(cmd.Context(), args)
+	return errors.Join(err, writeReports(cmd.OutOrStdout(), o.output, reports))
+}
+
+func writeReports(w io.Writer, output string, reports []verify.Report) error {
+	if output == formatJSON {
+		if reports == nil {
+			reports = []verify.Report{}
+		}
+		return writeJSON(w, reports)
+	}
+	for _, r := range reports {
+		head := r.Ref
+		if r.Digest != "" {
+			head += " " + r.Digest
+		}
+		if r.Platform != "" {
+			head += " " + r.Platform
+		}
+		if _, err := fmt.Fprintln(w, head); err != nil {
+			return err
+		}
+		for _, c := range r.Checks {
+			if _, err := fmt.Fprintf(w, "  %s %-27s %s\n", c.Status, c.Name, c.Reason); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+const (
+	verifyLong = `Check images against what AWS Lambda accepts and say precisely what fails:
 one line per check, PASS, WARN or FAIL with the reason.
 
   manifest     a single-platform image manifest (Docker v2 schema 2 or OCI), not
@@ -49,102 +102,9 @@ oci:DIR checks every image in it (oci:$LAMBDAIMG_STORE checks the whole store),
 oci:DIR:REFNAME the one named REFNAME (the store names images
 runtime/variant/arch), oci:DIR@DIGEST the one with that digest.
 
-Exits non-zero when any check fails.`,
-		Example: `  lambdaimg verify public.ecr.aws/lambda/python:3.12-arm64
+Exits non-zero when any check fails.`
+	verifyExample = `  lambdaimg verify public.ecr.aws/lambda/python:3.12-arm64
   lambdaimg verify oci:$HOME/.local/share/lambdaimg/store
   lambdaimg verify oci:./store:python3.12/aws/x86_64 -o json
-  lambdaimg verify --cmd require 123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:latest`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerify(cmd, o, args)
-		},
-	}
-	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
-	f.StringVar(&o.cmdRule, "cmd", string(verify.CmdAuto), "what a missing CMD is: auto, require (a failure) or optional")
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain-HTTP registries (localhost and 127.0.0.1 always are)")
-	return cmd
-}
-
-func runVerify(cmd *cobra.Command, o *verifyOptions, args []string) error {
-	if o.output != "text" && o.output != "json" {
-		return &UsageError{fmt.Errorf("-o %q: use text or json", o.output)}
-	}
-	rule := verify.CmdRule(o.cmdRule)
-	if !rule.Valid() {
-		return &UsageError{fmt.Errorf("--cmd %q: use auto, require or optional", o.cmdRule)}
-	}
-	rt, err := publish.NewRetryTransport(remote.DefaultTransport)
-	if err != nil {
-		return err
-	}
-	var names []name.Option
-	if o.insecure {
-		names = append(names, name.Insecure)
-	}
-	v, err := verify.New(verify.WithCmdRule(rule), verify.WithNameOptions(names...), verify.WithRemoteOptions(
-		remote.WithAuthFromKeychain(publish.Keychain()),
-		remote.WithTransport(rt),
-		remote.WithRetryPredicate(func(error) bool { return false }), // the transport retries
-		remote.WithRetryStatusCodes(),
-	))
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	var reports []verify.Report
-	var errs []error
-	for _, a := range args {
-		reps, err := v.Reference(ctx, a)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		reports = append(reports, reps...)
-	}
-	if err := writeReports(cmd.OutOrStdout(), o.output, reports); err != nil {
-		errs = append(errs, err)
-	}
-	failed := 0
-	for _, r := range reports {
-		if r.Failed() {
-			failed++
-		}
-	}
-	if failed > 0 {
-		errs = append(errs, fmt.Errorf("%d of %d images failed verification", failed, len(reports)))
-	}
-	return errors.Join(errs...)
-}
-
-func writeReports(w io.Writer, output string, reports []verify.Report) error {
-	if output == "json" {
-		if reports == nil {
-			reports = []verify.Report{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(reports)
-	}
-	for _, r := range reports {
-		head := r.Ref
-		if r.Digest != "" {
-			head += " " + r.Digest
-		}
-		if r.Platform != "" {
-			head += " " + r.Platform
-		}
-		if _, err := fmt.Fprintln(w, head); err != nil {
-			return err
-		}
-		for _, c := range r.Checks {
-			if _, err := fmt.Fprintf(w, "  %s %-27s %s\n", c.Status, c.Name, c.Reason); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
+  lambdaimg verify --cmd require 123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:latest`
+)

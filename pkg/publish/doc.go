@@ -17,8 +17,6 @@
 //     anything incomplete and a rerun after a crash finishes the job.
 //     Recorder, Verified and DryRun wrap or replace it.
 //
-// Transport (NewRetryTransport) retries 429, 5xx and dropped connections with
-// backoff, honouring Retry-After; Keychain resolves credentials from the
-// docker config, credential helpers and Amazon ECR (private and Public).
-// Credentials never reach output, logs or errors.
+// Retries and credentials come from pkg/registry. Credentials never reach
+// output, logs or errors.
 package publish

@@ -2,9 +2,11 @@ package publish
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,14 +42,14 @@ func (s *syncBuffer) String() string {
 }
 
 // fastPolicy retries often enough to outlast registrytest's faults.
-var fastPolicy = RetryPolicy{Attempts: 6, Base: time.Second, Max: 8 * time.Second, MaxRetryAfter: time.Minute}
+var fastPolicy = registry.RetryPolicy{Attempts: 6, Base: time.Second, Max: 8 * time.Second, MaxRetryAfter: time.Minute}
 
 // newTestRemote returns a Remote whose transport never really sleeps.
 func newTestRemote(t *testing.T, src Source, opts ...Option) (*Remote, *fakeSleep, *syncBuffer) {
 	t.Helper()
 	fs := &fakeSleep{}
 	log := &syncBuffer{}
-	rt, err := NewRetryTransport(nil, WithRetryPolicy(fastPolicy), WithSleep(fs.sleep), WithRetryLog(func(f string, a ...any) {
+	rt, err := registry.NewRetryTransport(nil, registry.WithRetryPolicy(fastPolicy), registry.WithSleep(fs.sleep), registry.WithRetryLog(func(f string, a ...any) {
 		// the same writer as the progress lines
 		_, _ = log.Write([]byte(fmt.Sprintf(f, a...) + "\n"))
 	}))
@@ -182,4 +184,23 @@ func registryTags(t *testing.T, repos []string, auth authn.Authenticator) []stri
 	}
 	sort.Strings(out)
 	return out
+}
+
+// fakeSleep records the waits instead of sleeping.
+type fakeSleep struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (f *fakeSleep) sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	f.waits = append(f.waits, d)
+	f.mu.Unlock()
+	return ctx.Err()
+}
+
+func (f *fakeSleep) got() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.waits...)
 }

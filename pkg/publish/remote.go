@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"io"
 	"net/http"
 	"sync"
@@ -42,7 +43,7 @@ func WithJobs(n int) Option {
 	}
 }
 
-// WithKeychain sets where credentials come from. Default: Keychain().
+// WithKeychain sets where credentials come from. Default: registry.Keychain().
 func WithKeychain(kc authn.Keychain) Option {
 	return func(r *Remote) error {
 		if kc == nil {
@@ -54,7 +55,7 @@ func WithKeychain(kc authn.Keychain) Option {
 }
 
 // WithTransport sets the HTTP transport. Retries are the transport's job:
-// wrap it with NewRetryTransport. Default: NewRetryTransport over ggcr's
+// wrap it with registry.NewRetryTransport. Default: registry.NewRetryTransport over ggcr's
 // remote.DefaultTransport with DefaultRetryPolicy.
 func WithTransport(t http.RoundTripper) Option {
 	return func(r *Remote) error {
@@ -107,10 +108,10 @@ func New(src Source, opts ...Option) (*Remote, error) {
 		}
 	}
 	if r.keychain == nil {
-		r.keychain = Keychain()
+		r.keychain = registry.Keychain()
 	}
 	if r.transport == nil {
-		t, err := NewRetryTransport(remote.DefaultTransport, WithRetryLog(r.logf))
+		t, err := registry.NewRetryTransport(remote.DefaultTransport, registry.WithRetryLog(r.logf))
 		if err != nil {
 			return nil, err
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"io/fs"
 	"os"
 	"path"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 )
 
 // Label keys lambdaimg sets on every image (names from pkg/labels).
@@ -21,6 +21,21 @@ const (
 	LabelVariant = labels.Variant
 	LabelInputs  = labels.Inputs
 )
+
+// Options are what a context holds beyond its catalog target. They are
+// inputs like the target: the context digest covers them.
+type Options struct {
+	// CA makes the steps that download trust the CA bundle the build passes
+	// as the BuildKit secret "ca" (lambdaimg build --ca-bundle): each stage
+	// that downloads declares it once, and those steps mount the secret, so
+	// it ends up in no layer. Render with CA only for builds that pass the
+	// secret: without it, the tools find no bundle where they are told to look.
+	CA bool
+	// Extensions copies the build's named context "extensions", a directory
+	// laid out as /opt (extensions/<name> executables), into /opt of the
+	// final image.
+	Extensions bool
+}
 
 // File is one file of a build context.
 type File struct {
@@ -32,9 +47,13 @@ type File struct {
 // Context is a rendered build context.
 type Context struct {
 	Target *catalog.Target
-	Files  []File
-	// Digest is the sha256 of the resolved catalog entry and the templates
-	// it was rendered from; it is also the io.lambdaimg.inputs.sha256 label.
+	// Options it was rendered with: the build supplies the secret and the
+	// named contexts they call for.
+	Options Options
+	Files   []File
+	// Digest is the sha256 of the resolved catalog entry, the options and
+	// the templates it was rendered from; it is also the
+	// io.lambdaimg.inputs.sha256 label.
 	Digest string
 }
 
@@ -61,10 +80,15 @@ type Data struct {
 	BuildBase     string
 	Packages      []string
 	BuildPackages []string
-	RIC           string
-	Handler       string
-	Arches        []string
-	Args          []KV
+	// Depends and BuildDepends are the packages the template itself needs
+	// on this OS (the catalog's os entries), before Packages and
+	// BuildPackages.
+	Depends      []string
+	BuildDepends []string
+	RIC          string
+	Handler      string
+	Arches       []string
+	Args         []KV
 	// RIE is true when the emulator is layered in; RIEStages is empty when
 	// the catalog pins no release (then --rie must supply a binary).
 	RIE        bool
@@ -73,11 +97,14 @@ type Data struct {
 	Labels     []KV
 	// Template is the Dockerfile template's path, for the header comment.
 	Template string
+	// CA and Extensions are the Options.
+	CA         bool
+	Extensions bool
 	// Digest is filled in after hashing the rest.
 	Digest string
 }
 
-func newData(t *catalog.Target) Data {
+func newData(t *catalog.Target, o Options, template string) Data {
 	r := t.Runtime
 	d := Data{
 		Runtime:       r.ID,
@@ -91,10 +118,14 @@ func newData(t *catalog.Target) Data {
 		BuildBase:     t.Spec.BuildBase,
 		Packages:      t.Spec.Packages,
 		BuildPackages: t.Spec.BuildPackages,
+		Depends:       t.Depends,
+		BuildDepends:  t.BuildDepends,
 		RIC:           t.Spec.RIC,
 		Handler:       t.Handler,
 		RIE:           t.WithRIE(),
-		Template:      "templates/" + dockerfilePath(r.Language, t.Spec.OS),
+		Template:      "templates/" + template,
+		CA:            o.CA,
+		Extensions:    o.Extensions,
 	}
 	for _, a := range t.Spec.Architectures {
 		d.Arches = append(d.Arches, string(a))
@@ -130,29 +161,30 @@ func sortedKV(m map[string]string) []KV {
 	return out
 }
 
-// Render renders the build context of t.
-func (tm *Templates) Render(t *catalog.Target) (*Context, error) {
-	lang, osName := t.Runtime.Language, t.Spec.OS
-	if !tm.Has(lang, osName) {
-		return nil, fmt.Errorf("rendering %s: no template %s", t.Name(), dockerfilePath(lang, osName))
+// Render renders the build context of t with the options o.
+func (tm *Templates) Render(t *catalog.Target, o Options) (*Context, error) {
+	lang := t.Runtime.Language
+	df, ok := tm.Dockerfile(lang, t.Spec)
+	if !ok {
+		return nil, fmt.Errorf("rendering %s: no template %s", t.Name(), df)
 	}
-	d := newData(t)
+	d := newData(t, o, df)
 	inputs, err := json.Marshal(d)
 	if err != nil {
 		return nil, err
 	}
-	sources := tm.sources(lang, osName)
+	sources := tm.sources(df, lang, t.Spec.OS)
 	d.Digest = tm.digest(inputs, sources)
 	d.Labels = append(d.Labels, KV{LabelInputs, d.Digest})
 	sort.Slice(d.Labels, func(i, j int) bool { return d.Labels[i].Key < d.Labels[j].Key })
 
-	ctx := &Context{Target: t, Digest: d.Digest}
+	ctx := &Context{Target: t, Options: o, Digest: d.Digest}
 	for _, src := range sources {
 		dir := path.Dir(src)
 		var dest string
 		mode := fs.FileMode(0o644)
 		switch {
-		case src == dockerfilePath(lang, osName):
+		case src == df:
 			dest = "Dockerfile"
 		case dir == partialsDir:
 			continue
@@ -165,6 +197,9 @@ func (tm *Templates) Render(t *catalog.Target) (*Context, error) {
 		data, err := tm.execute(src, d)
 		if err != nil {
 			return nil, fmt.Errorf("rendering %s: %w", t.Name(), err)
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			continue // not needed with these options
 		}
 		ctx.Files = append(ctx.Files, File{Path: dest, Mode: mode, Data: data})
 	}

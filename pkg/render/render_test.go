@@ -1,23 +1,17 @@
 package render_test
 
 import (
-	"bytes"
 	"flag"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambdaimg/lambdaimg"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/linter"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -54,23 +48,46 @@ func allTargets(t testing.TB, c *catalog.Catalog) []catalog.Target {
 	return ts
 }
 
-// TestGolden renders every target of the embedded catalog and compares it
-// with testdata/golden/<runtime>/<variant>/. Regenerate with `make golden`.
+// optionCases are the golden contexts rendered with options, in
+// testdata/golden/<runtime>/<variant>+<option>...
+var optionCases = []struct {
+	runtime, variant string
+	opts             render.Options
+}{
+	{"python3.12", "debian", render.Options{CA: true, Extensions: true}},
+	{"java17", "debian", render.Options{CA: true}},
+	{"nodejs22.x", "aws", render.Options{CA: true, Extensions: true}},
+}
+
+func optionSuffix(o render.Options) string {
+	s := ""
+	if o.CA {
+		s += "+ca"
+	}
+	if o.Extensions {
+		s += "+extensions"
+	}
+	return s
+}
+
+// TestGolden renders every target of the embedded catalog, and a few with
+// options, and compares them with testdata/golden/<runtime>/<variant>/.
+// Regenerate with `make golden`.
 func TestGolden(t *testing.T) {
 	c, tm := builtin(t)
 	seen := map[string]bool{}
-	for _, tg := range allTargets(t, c) {
-		ctx, err := tm.Render(&tg)
+	golden := func(tg *catalog.Target, o render.Options) {
+		ctx, err := tm.Render(tg, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := filepath.Join(goldenDir, tg.Runtime.ID, tg.Variant)
+		dir := filepath.Join(goldenDir, tg.Runtime.ID, tg.Variant+optionSuffix(o))
 		seen[dir] = true
 		if *update {
 			if err := ctx.Write(dir); err != nil {
 				t.Fatal(err)
 			}
-			continue
+			return
 		}
 		for _, f := range ctx.Files {
 			want, err := os.ReadFile(filepath.Join(dir, f.Path))
@@ -79,13 +96,24 @@ func TestGolden(t *testing.T) {
 				continue
 			}
 			if diff := cmp.Diff(string(want), string(f.Data)); diff != "" {
-				t.Errorf("%s/%s differs from the golden file (-golden +rendered):\n%s", tg.Name(), f.Path, diff)
+				t.Errorf("%s/%s differs from the golden file (-golden +rendered):\n%s", dir, f.Path, diff)
 			}
 		}
 		entries, _ := os.ReadDir(dir)
 		if len(entries) != len(ctx.Files) {
-			t.Errorf("%s: golden dir has %d files, rendered %d", tg.Name(), len(entries), len(ctx.Files))
+			t.Errorf("%s: golden dir has %d files, rendered %d", dir, len(entries), len(ctx.Files))
 		}
+	}
+	ts := allTargets(t, c)
+	for i := range ts {
+		golden(&ts[i], render.Options{})
+	}
+	for _, oc := range optionCases {
+		sel, err := c.Targets(catalog.Selector{Runtimes: []string{oc.runtime}, Variants: []string{oc.variant}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(&sel[0], oc.opts)
 	}
 	// No golden context may outlive its target.
 	runtimes, _ := os.ReadDir(goldenDir)
@@ -103,116 +131,28 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// allOptions are the option sets every target is checked with.
+var allOptions = []render.Options{{}, {CA: true}, {Extensions: true}, {CA: true, Extensions: true}}
+
 // TestDockerfilesParse runs every rendered Dockerfile through BuildKit's
 // parser, instruction parser and linter, and checks the shape lambdaimg
 // relies on.
 func TestDockerfilesParse(t *testing.T) {
 	c, tm := builtin(t)
 	for _, tg := range allTargets(t, c) {
-		t.Run(tg.Name(), func(t *testing.T) {
-			ctx, err := tm.Render(&tg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			df := fileData(t, ctx, "Dockerfile")
-			checkDockerfile(t, df, tg.WithRIE())
-			if tg.Spec.OS != catalog.AWS {
-				for _, f := range []string{"lambda-entrypoint.sh", "bootstrap"} {
-					if fileData(t, ctx, f); !strings.Contains(string(df), "COPY --chmod=0755 "+f) {
-						t.Errorf("Dockerfile does not install %s", f)
-					}
+		for _, o := range allOptions {
+			t.Run(tg.Name()+optionSuffix(o), func(t *testing.T) {
+				ctx, err := tm.Render(&tg, o)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
-	}
-}
-
-func fileData(t *testing.T, ctx *render.Context, name string) []byte {
-	t.Helper()
-	for _, f := range ctx.Files {
-		if f.Path == name {
-			return f.Data
+				df := fileData(t, ctx, "Dockerfile")
+				checkDockerfile(t, df, tg.WithRIE())
+				checkOptions(t, df, o)
+				checkFiles(t, ctx, df, tg.Spec.OS)
+			})
 		}
 	}
-	t.Fatalf("context has no %s", name)
-	return nil
-}
-
-func checkDockerfile(t *testing.T, df []byte, withRIE bool) {
-	t.Helper()
-	res, err := parser.Parse(bytes.NewReader(df))
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	for _, w := range res.Warnings {
-		t.Errorf("parser warning: %s", w.Short)
-	}
-	var lints []string
-	lint := linter.New(&linter.Config{Warn: func(rule, desc, url, msg string, loc []parser.Range) {
-		lints = append(lints, fmt.Sprintf("%s: %s (line %d)", rule, msg, loc[0].Start.Line))
-	}})
-	stages, metaArgs, err := instructions.Parse(res.AST, lint)
-	if err != nil {
-		t.Fatalf("instructions: %v", err)
-	}
-	for _, l := range lints {
-		t.Errorf("lint: %s", l)
-	}
-	if len(stages) == 0 || stages[len(stages)-1].Name != "image" {
-		t.Fatalf("the last stage must be named image")
-	}
-	names := map[string]bool{}
-	for _, s := range stages {
-		// Every pulled image goes through a global *_IMAGE argument, so
-		// registry mirrors can redirect it.
-		if b := s.BaseName; b != "scratch" && !names[b] && !strings.HasPrefix(b, "rie-${") &&
-			!(strings.HasPrefix(b, "${") && strings.HasSuffix(b, "_IMAGE}")) {
-			t.Errorf("stage %q is FROM %q: use a global ARG ending in _IMAGE", s.Name, b)
-		}
-		names[s.Name] = true
-	}
-	var args []string
-	for _, a := range metaArgs {
-		for _, kv := range a.Args {
-			args = append(args, kv.Key)
-		}
-	}
-	if !contains(args, "BASE_IMAGE") {
-		t.Errorf("no global BASE_IMAGE argument: %v", args)
-	}
-	final := stages[len(stages)-1]
-	var entry, workdir string
-	env := map[string]string{}
-	for _, cmd := range final.Commands {
-		switch c := cmd.(type) {
-		case *instructions.EntrypointCommand:
-			entry = strings.Join(c.CmdLine, " ")
-		case *instructions.WorkdirCommand:
-			workdir = c.Path
-		case *instructions.EnvCommand:
-			for _, kv := range c.Env {
-				env[kv.Key] = kv.Value
-			}
-		}
-	}
-	if names["build"] || withRIE { // custom images keep AWS's contract themselves
-		if entry != "/lambda-entrypoint.sh" || workdir != "/var/task" || env["LAMBDA_TASK_ROOT"] != "/var/task" ||
-			env["LAMBDA_RUNTIME_DIR"] != "/var/runtime" || env["LANG"] == "" || env["TZ"] == "" || env["PATH"] == "" {
-			t.Errorf("final stage breaks the base-image contract: entrypoint %q workdir %q env %v", entry, workdir, env)
-		}
-	}
-	if withRIE != names["rie"] {
-		t.Errorf("RIE layered in: %v, rie stage present: %v", withRIE, names["rie"])
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestRenderDeterministic(t *testing.T) {
@@ -220,14 +160,14 @@ func TestRenderDeterministic(t *testing.T) {
 	ts := allTargets(t, c)
 	first := map[string][]render.File{}
 	for i := range ts {
-		ctx, err := tm.Render(&ts[i])
+		ctx, err := tm.Render(&ts[i], render.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		first[ts[i].Name()] = ctx.Files
 	}
 	for i := range ts {
-		ctx, _ := tm.Render(&ts[i])
+		ctx, _ := tm.Render(&ts[i], render.Options{})
 		if diff := cmp.Diff(first[ts[i].Name()], ctx.Files); diff != "" {
 			t.Fatalf("%s renders differently the second time:\n%s", ts[i].Name(), diff)
 		}
@@ -243,7 +183,7 @@ func TestDigestTracksInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, err := tm.Render(&ts[0])
+		ctx, err := tm.Render(&ts[0], render.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,13 +199,26 @@ func TestDigestTracksInputs(t *testing.T) {
 	if digest(c, tm, "nodejs20.x", "debian") != otherBefore {
 		t.Error("another runtime's digest changed")
 	}
+	// The options are inputs too.
+	ts, _ := c.Targets(catalog.Selector{Runtimes: []string{"nodejs20.x"}, Variants: []string{"debian"}})
+	seen := map[string]render.Options{}
+	for _, o := range allOptions {
+		ctx, err := tm.Render(&ts[0], o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, ok := seen[ctx.Digest]; ok {
+			t.Errorf("options %+v and %+v give the same digest", prev, o)
+		}
+		seen[ctx.Digest] = o
+	}
 	// A changed python template changes python's digest, not node's.
 	dir := t.TempDir()
 	sub, _ := fs.Sub(lambdaimg.Templates, "templates")
 	if err := os.CopyFS(dir, sub); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "python", "debian.Dockerfile.tmpl")
+	p := filepath.Join(dir, "python", "Dockerfile.tmpl")
 	data, _ := os.ReadFile(p)
 	if err := os.WriteFile(p, append(data, []byte("# changed\n")...), 0o644); err != nil {
 		t.Fatal(err)
@@ -286,7 +239,7 @@ func TestDigestTracksInputs(t *testing.T) {
 func TestWriteReplacesAtomically(t *testing.T) {
 	c, tm := builtin(t)
 	ts := allTargets(t, c)
-	ctx, err := tm.Render(&ts[0])
+	ctx, err := tm.Render(&ts[0], render.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +278,7 @@ func BenchmarkRenderAll(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := range ts {
-			if _, err := tm.Render(&ts[i]); err != nil {
+			if _, err := tm.Render(&ts[i], render.Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -340,7 +293,7 @@ func BenchmarkLoadAndRenderAll(b *testing.B) {
 		c, tm := builtin(b)
 		ts := allTargets(b, c)
 		for i := range ts {
-			if _, err := tm.Render(&ts[i]); err != nil {
+			if _, err := tm.Render(&ts[i], render.Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}

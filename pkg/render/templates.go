@@ -15,15 +15,20 @@ import (
 
 // Layout of a template directory:
 //
-//	partials/*.tmpl                    named templates shared by all Dockerfiles
-//	common/*.tmpl                      files every non-aws context gets (the entry script)
-//	<language>/<os>.Dockerfile.tmpl    the Dockerfile of one language on one OS
-//	<language>/files/*.tmpl            files every non-aws context of the language gets
+//	partials/*.tmpl                     named templates shared by all Dockerfiles
+//	common/*.tmpl                       files every non-aws context gets (the entry script)
+//	aws.Dockerfile.tmpl                 the aws variant of every language
+//	<language>/Dockerfile.tmpl          the language's Dockerfile, on any OS
+//	<language>/<name>.Dockerfile.tmpl   another one, which a variant or an OS
+//	                                    family of the catalog names (template: <name>)
+//	<language>/files/*.tmpl             files every non-aws context of the language gets
+//
+// A file that renders empty is left out of the context.
 const (
 	partialsDir = "partials"
 	commonDir   = "common"
 	filesDir    = "files"
-	dockerfile  = ".Dockerfile.tmpl"
+	dockerfile  = "Dockerfile.tmpl"
 )
 
 // Templates is a parsed template directory.
@@ -69,21 +74,31 @@ func Load(fsys fs.FS) (*Templates, error) {
 	return t, nil
 }
 
-// Has reports whether a Dockerfile template exists for lang on os.
-func (t *Templates) Has(lang catalog.Language, os catalog.OS) bool {
-	_, ok := t.sums[dockerfilePath(lang, os)]
-	return ok
+// Dockerfile returns the path of the template a variant of lang, resolved
+// to spec, is rendered from (relative to the template directory), and
+// whether it exists.
+func (t *Templates) Dockerfile(lang catalog.Language, spec catalog.Variant) (string, bool) {
+	p := dockerfilePath(lang, spec)
+	_, ok := t.sums[p]
+	return p, ok
 }
 
-func dockerfilePath(lang catalog.Language, os catalog.OS) string {
-	return path.Join(string(lang), string(os)+dockerfile)
+func dockerfilePath(lang catalog.Language, spec catalog.Variant) string {
+	switch {
+	case spec.OS == catalog.AWS:
+		return "aws." + dockerfile
+	case spec.Template == "":
+		return path.Join(string(lang), dockerfile)
+	default:
+		return path.Join(string(lang), spec.Template+"."+dockerfile)
+	}
 }
 
-// sources returns the template files a context of lang on os is rendered
-// from, sorted: the Dockerfile template, every partial, and for non-aws
-// variants the common and language files.
-func (t *Templates) sources(lang catalog.Language, os catalog.OS) []string {
-	out := []string{dockerfilePath(lang, os)}
+// sources returns the template files a context is rendered from, sorted:
+// the Dockerfile template df, every partial, and for non-aws variants the
+// common and language files.
+func (t *Templates) sources(df string, lang catalog.Language, os catalog.OS) []string {
+	out := []string{df}
 	for p := range t.sums {
 		dir := path.Dir(p)
 		switch {
@@ -116,6 +131,19 @@ var funcs = template.FuncMap{
 	"words":      strings.Fields,
 	"concat":     concat,
 	"list":       func(items ...string) []string { return items },
+	"has":        has,
+}
+
+// has reports whether list holds one of items.
+func has(list []string, items ...string) bool {
+	for _, l := range list {
+		for _, i := range items {
+			if l == i {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func concat(lists ...[]string) []string {
@@ -130,9 +158,24 @@ func concat(lists ...[]string) []string {
 // are built on AL2023 minimal, which has microdnf rather than dnf.
 func installAWS(os string, pkgs []string) (string, error) {
 	if catalog.OS(os) == catalog.AL2023 && len(pkgs) > 0 {
-		return "microdnf install -y " + strings.Join(pkgs, " ") + " && microdnf clean all", nil
+		return packager{install: "microdnf install -y", clean: "microdnf clean all"}.command(pkgs), nil
 	}
 	return install(os, pkgs)
+}
+
+// packager is how one OS installs packages: an optional step before
+// (refreshing the index), the install command and the cleanup after it, in
+// the same step so that no cache reaches a layer.
+type packager struct{ update, install, clean string }
+
+var packagers = map[catalog.OS]packager{
+	catalog.Debian:   {"apt-get update", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends", "rm -rf /var/lib/apt/lists/*"},
+	catalog.Ubuntu:   {"apt-get update", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends", "rm -rf /var/lib/apt/lists/*"},
+	catalog.Alpine:   {"", "apk add --no-cache", ""},
+	catalog.AL2023:   {"", "dnf install -y", "dnf clean all && rm -rf /var/cache/dnf"},
+	catalog.CentOS:   {"", "dnf install -y", "dnf clean all && rm -rf /var/cache/dnf"},
+	catalog.AL2:      {"", "yum install -y", "yum clean all && rm -rf /var/cache/yum"},
+	catalog.AL201803: {"", "yum install -y", "yum clean all && rm -rf /var/cache/yum"},
 }
 
 // install returns the shell command that installs pkgs on os, cleaning the
@@ -141,18 +184,60 @@ func install(os string, pkgs []string) (string, error) {
 	if len(pkgs) == 0 {
 		return "true", nil
 	}
-	list := strings.Join(pkgs, " ")
-	switch catalog.OS(os) {
-	case catalog.Debian, catalog.Ubuntu:
-		return "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends " + list + " && rm -rf /var/lib/apt/lists/*", nil
-	case catalog.Alpine:
-		return "apk add --no-cache " + list, nil
-	case catalog.AL2023, catalog.CentOS:
-		return "dnf install -y " + list + " && dnf clean all && rm -rf /var/cache/dnf", nil
-	case catalog.AL2, catalog.AL201803:
-		return "yum install -y " + list + " && yum clean all && rm -rf /var/cache/yum", nil
+	p, ok := packagers[catalog.OS(os)]
+	if !ok {
+		return "", fmt.Errorf("no package manager known for %s", os)
 	}
-	return "", fmt.Errorf("no package manager known for %s", os)
+	return p.command(pkgs), nil
+}
+
+// Widths of generated commands: the steps and the package list stay on one
+// line while it is at most inlineWidth long, else they go one per line and
+// the packages are wrapped at packagesWidth, so that no Dockerfile line is
+// much over 100 characters.
+const (
+	inlineWidth   = 110
+	packagesWidth = 80
+)
+
+// command is written for a RUN line whose continuation lines are indented
+// by four spaces.
+func (p packager) command(pkgs []string) string {
+	var steps []string
+	if p.update != "" {
+		steps = append(steps, p.update)
+	}
+	line := p.install + " " + strings.Join(pkgs, " ")
+	if len(line) > inlineWidth {
+		line = p.install + " \\\n        " + strings.Join(wrap(pkgs, packagesWidth), " \\\n        ")
+	}
+	steps = append(steps, line)
+	if p.clean != "" {
+		steps = append(steps, p.clean)
+	}
+	if one := strings.Join(steps, " && "); len(one) <= inlineWidth {
+		return one
+	}
+	return strings.Join(steps, " && \\\n    ")
+}
+
+// wrap joins words into lines of at most width characters (a longer word
+// gets a line of its own).
+func wrap(words []string, width int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range words {
+		switch {
+		case cur == "":
+			cur = w
+		case len(cur)+1+len(w) > width:
+			lines = append(lines, cur)
+			cur = w
+		default:
+			cur += " " + w
+		}
+	}
+	return append(lines, cur)
 }
 
 // jsonList renders an exec-form array: ["a", "b"]. Values are catalog

@@ -27,10 +27,15 @@ const (
 // IsSample reports whether dir is a built lambdaimg sample function.
 func IsSample(dir string) bool { return exists(filepath.Join(dir, SampleMarker)) }
 
-// HasSampleLayer reports whether opt, a directory laid out as /opt, holds
-// lambdaimg's sample layer.
-func HasSampleLayer(opt string) bool {
-	return opt != "" && exists(filepath.Join(opt, LayerMarker))
+// HasSampleLayer reports whether one of dirs (directories laid out as
+// /opt, such as --extension layers) is lambdaimg's sample layer.
+func HasSampleLayer(dirs ...string) bool {
+	for _, d := range dirs {
+		if d != "" && exists(filepath.Join(d, LayerMarker)) {
+			return true
+		}
+	}
+	return false
 }
 
 func exists(p string) bool {

@@ -142,9 +142,6 @@ func (s *Store) keepCopy() error {
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Path returns the layout, for readers that want ggcr's API.
-func (s *Store) Path() layout.Path { return s.path }
-
 // lock holds a lock on the store (syscall.LOCK_EX to change it, LOCK_SH
 // to read it) for the duration of fn, so concurrent builds, pushes and
 // lists, even from several processes, never lose or half-read an entry.
@@ -283,14 +280,18 @@ func (s *Store) Image(e Entry) (v1.Image, error) {
 	return s.path.Image(e.Descriptor.Digest)
 }
 
-// Import copies the single image of the OCI layout at dir (as BuildKit's
-// OCI exporter writes it) into the store under ref.
-func (s *Store) Import(ref Ref, dir string, ann map[string]string) (v1.Descriptor, error) {
-	img, err := SingleImage(dir)
-	if err != nil {
-		return v1.Descriptor{}, err
+// Unchanged returns the stored entry of ref and its image when the entry
+// was built with buildKey: the "unchanged since stored" lookup.
+func (s *Store) Unchanged(ref Ref, buildKey string) (Entry, v1.Image, bool) {
+	e, ok, err := s.Get(ref)
+	if err != nil || !ok || e.BuildKey != buildKey {
+		return Entry{}, nil, false
 	}
-	return s.Put(ref, img, ann)
+	img, err := s.Image(e)
+	if err != nil {
+		return Entry{}, nil, false
+	}
+	return e, img, true
 }
 
 // LinkBlobs hard-links the blobs of the OCI layout at dir into the store

@@ -41,7 +41,7 @@ host=$(cat "$ready")
 
 SEL=(${TARGETS:---runtime provided.al2023 --runtime provided.al2 --os debian})
 EPOCH=$(date -u -d "$(sed -n 's/^  sourceDate: //p' runtimes.yaml)" +%s)
-"$BIN" generate "${SEL[@]}" -o "$WORK/contexts" --json > "$WORK/targets.json" 2>/dev/null
+"$BIN" generate "${SEL[@]}" --dir "$WORK/contexts" -o json > "$WORK/targets.json" 2>/dev/null
 
 # One line per image: context dir, platform, arch.
 python3 - "$WORK/targets.json" > "$WORK/jobs" <<'PY'

@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lambdaimg/lambdaimg/pkg/build"
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/extension"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
+	"github.com/lambdaimg/lambdaimg/pkg/smoke"
+	"github.com/lambdaimg/lambdaimg/pkg/store"
+	"github.com/lambdaimg/lambdaimg/pkg/verify"
+)
+
+// ErrNotOne is the error of a run that must be one image and selected
+// several.
+var ErrNotOne = errors.New("the selection is more than one image")
+
+// Run builds the selected targets, gates every image and stores the good
+// ones; with Publish it then publishes them. The error is for what stops
+// the whole run (a bad request, no BuildKit); images that fail are in the
+// report (see Report.Err).
+func Run(ctx context.Context, req Request) (*Report, error) {
+	req.defaults()
+	targets, err := Targets(req.Catalog, req.Select, req.Packages)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range Deprecations(targets, req.Now()) {
+		fmt.Fprintln(req.Log, "warning:", w)
+	}
+	extRoot, err := os.MkdirTemp("", "lambdaimg-extensions-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(extRoot)
+	jobs, err := req.jobs(targets, extRoot)
+	if err != nil {
+		return nil, err
+	}
+	if req.One && len(jobs) != 1 {
+		return nil, requestErr(FieldSelect, "%w: it has %d", ErrNotOne, len(jobs))
+	}
+	rep := &Report{All: req.Select.All}
+	if rep.Images, err = req.build(ctx, jobs); err != nil {
+		return nil, err
+	}
+	if req.Publish == nil || rep.Err() != nil {
+		return rep, nil
+	}
+	pub := *req.Publish
+	pub.Only = map[string]bool{}
+	for _, r := range rep.Images {
+		if r.OK() {
+			pub.Only[r.Store] = true
+		}
+	}
+	res, err := Publish(ctx, pub)
+	rep.Published = &res
+	return rep, err
+}
+
+func (req *Request) defaults() {
+	if req.Log == nil {
+		req.Log = io.Discard
+	}
+	if req.Now == nil {
+		req.Now = time.Now
+	}
+}
+
+// Targets expands the selection and adds the extra packages to each
+// target, after checking they are package names.
+func Targets(c *catalog.Catalog, sel catalog.Selector, packages []string) ([]catalog.Target, error) {
+	for _, p := range packages {
+		if !catalog.ValidPackage(p) {
+			return nil, requestErr(FieldPackage, "%q is not an OS package name (letters, digits and . _ + : = ~ -)", p)
+		}
+	}
+	targets, err := c.Targets(sel)
+	if err != nil {
+		return nil, &RequestError{Field: FieldSelect, Err: err}
+	}
+	for i := range targets {
+		targets[i].Spec.Packages = append(targets[i].Spec.Packages, packages...)
+	}
+	return targets, nil
+}
+
+// jobs renders each target and lays out its extensions under extRoot: one
+// job per target and architecture.
+func (req *Request) jobs(targets []catalog.Target, extRoot string) ([]build.Job, error) {
+	var jobs []build.Job
+	for i := range targets {
+		t := &targets[i]
+		if lang := t.Runtime.Language; req.Test != nil && req.Test.FunctionDir == "" && !smoke.HasSample(lang) {
+			return nil, requestErr(FieldHandler, "%s: lambdaimg has no sample function for %s yet: give the function to test", t.Name(), lang)
+		}
+		extDir := ""
+		if paths := append(t.ExtensionPaths(), req.Extensions...); len(paths) > 0 {
+			extDir = filepath.Join(extRoot, t.Runtime.ID, t.Variant)
+			if err := extension.Layout(extDir, paths); err != nil {
+				return nil, requestErr(FieldExtension, "%s: %w", t.Name(), err)
+			}
+		}
+		ctx, err := renderTarget(req.Templates, t, req.Build.CABundle != "", extDir != "")
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range t.Arches {
+			jobs = append(jobs, build.Job{Context: ctx, Arch: a, Extensions: extDir})
+		}
+	}
+	return jobs, nil
+}
+
+// renderTarget renders t's build context; ca and extensions say whether
+// the build passes a CA bundle and an extensions context.
+func renderTarget(tm *render.Templates, t *catalog.Target, ca, extensions bool) (*render.Context, error) {
+	return tm.Render(t, render.Options{CA: ca, Extensions: extensions})
+}
+
+// build connects to BuildKit and runs the jobs through the gates.
+func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result, error) {
+	st, err := store.Open(req.StoreDir)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := buildkit.Connect(ctx, req.BuildKit)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	v, err := verify.New()
+	if err != nil {
+		return nil, err
+	}
+	opts := req.Build
+	opts.Gates = []build.Gate{verify.NewGate(v)}
+	if req.Test != nil {
+		g := smoke.NewGate(conn, *req.Test)
+		defer g.Close()
+		opts.Gates, opts.Tested = append(opts.Gates, g), true
+		// A user's function that fails says nothing against a stored image.
+		opts.KeepStored = req.Test.FunctionDir != ""
+	}
+	fmt.Fprintf(req.Log, "lambdaimg: building %d image(s) with BuildKit %s at %s (%s) into %s\n",
+		len(jobs), conn.Version, conn.Addr, conn.Source, st.Dir())
+	return build.New(conn, st, opts).Build(ctx, jobs)
+}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +27,17 @@ type group struct {
 	runtimes []string
 	platform string
 	java     bool // the compiled Java sample is passed with --handler
+	// timeout is the function timeout (--timeout). The emulator counts a
+	// start's init in its first invocation, and with builds running on 2
+	// cores Python's init alone took over the sample's default 2 seconds;
+	// emulated arm64 takes longer still.
+	timeout int
 }
 
 var groups = []group{
-	{name: "python-nodejs-amd64", runtimes: []string{"python3.11", "python3.13", "nodejs18.x", "nodejs20.x"}, platform: "linux/amd64"},
-	{name: "python-arm64", runtimes: []string{"python3.11"}, platform: "linux/arm64"},
-	{name: "java-amd64", runtimes: []string{"java17", "java21"}, platform: "linux/amd64", java: true},
+	{name: "python-nodejs-amd64", runtimes: []string{"python3.11", "python3.13", "nodejs18.x", "nodejs20.x"}, platform: "linux/amd64", timeout: 6},
+	{name: "python-arm64", runtimes: []string{"python3.11"}, platform: "linux/arm64", timeout: 10},
+	{name: "java-amd64", runtimes: []string{"java17", "java21"}, platform: "linux/amd64", java: true, timeout: 6},
 }
 
 // TestRuntimesDebian builds and invokes Python, Node.js and Java on Debian
@@ -73,6 +79,9 @@ func TestRuntimesDebian(t *testing.T) {
 			}
 			if g.java {
 				args = append(args, "--handler", filepath.Join(samples, "java"))
+			}
+			if g.timeout > 0 {
+				args = append(args, "--timeout", strconv.Itoa(g.timeout))
 			}
 			began := time.Now()
 			out, errOut, err := run(t, args)

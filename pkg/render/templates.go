@@ -128,9 +128,7 @@ var funcs = template.FuncMap{
 	"installAWS": installAWS,
 	"join":       strings.Join,
 	"json":       jsonList,
-	"words":      strings.Fields,
 	"concat":     concat,
-	"list":       func(items ...string) []string { return items },
 	"has":        has,
 }
 

@@ -88,18 +88,26 @@ func load(t *testing.T, overlay string) (*catalog.Catalog, *render.Templates) {
 
 func jobs(t *testing.T, c *catalog.Catalog, tm *render.Templates, sel catalog.Selector) []build.Job {
 	t.Helper()
+	return jobsWith(t, c, tm, sel, "")
+}
+
+// jobsWith renders the selected targets; with extDir, the extensions there
+// go into every image.
+func jobsWith(t *testing.T, c *catalog.Catalog, tm *render.Templates, sel catalog.Selector, extDir string) []build.Job {
+	t.Helper()
 	ts, err := c.Targets(sel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []build.Job
 	for i := range ts {
-		ctx, err := tm.Render(&ts[i], render.Options{CA: true}) // the tests that download pass a CA bundle
+		// The tests that download pass a CA bundle.
+		ctx, err := tm.Render(&ts[i], render.Options{CA: true, Extensions: extDir != ""})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range ts[i].Arches {
-			out = append(out, build.Job{Context: ctx, Arch: a})
+			out = append(out, build.Job{Context: ctx, Arch: a, Extensions: extDir})
 		}
 	}
 	return out

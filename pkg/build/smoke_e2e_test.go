@@ -93,10 +93,7 @@ func smokeRun(t *testing.T, sel catalog.Selector, overlay string, plan func(j jo
 		reports[j.Target.Variant+"/"+string(j.Arch)] = rep
 		mu.Unlock()
 	})}
-	js := jobs(t, c, tm, sel)
-	for i := range js {
-		js[i].Extensions = extDir
-	}
+	js := jobsWith(t, c, tm, sel, extDir)
 	rs, err := build.New(e.conn, st, opts).Build(context.Background(), js)
 	if err != nil {
 		t.Fatal(err)

@@ -326,11 +326,16 @@ func TestReproducible(t *testing.T) {
 	c, tm := load(t, "")
 	js := jobs(t, c, tm, catalog.Selector{Runtimes: []string{"provided.al2"}, Variants: []string{"debian"}, Arches: []catalog.Arch{catalog.X86_64}})
 	var digests []string
+	st, _ := store.Open(t.TempDir())
 	for i := 0; i < 2; i++ {
-		st, _ := store.Open(t.TempDir())
+		// The same store both times: --no-cache must rebuild a stored,
+		// unchanged target (it used to report it unchanged).
 		opts := options(t, e, c)
-		opts.NoCache, opts.Pull = true, true
+		opts.NoCache = true
 		rs := mustBuild(t, build.New(e.conn, st, opts), js)
+		if rs[0].Status != build.Built {
+			t.Errorf("build %d with NoCache: %s, want built", i+1, rs[0].Status)
+		}
 		digests = append(digests, rs[0].Digest)
 	}
 	if digests[0] != digests[1] {

@@ -269,4 +269,21 @@ func TestFailedTestRemovesStoredImage(t *testing.T) {
 	if _, ok, _ := st.Get(ref); ok {
 		t.Error("the image that failed its test is still in the store")
 	}
+
+	// With the user's own function, a failure is the function's, not the
+	// image's: the stored image stays.
+	withFunction = fn
+	mustBuild(t, build.New(e.conn, st, opts), js)
+	opts.KeepStored = true
+	withFunction = t.TempDir() // a function directory without the handler
+	rs, err = build.New(e.conn, st, opts).Build(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Status != build.Failed || strings.Contains(rs[0].Reason, "removed from the store") {
+		t.Fatalf("%s %q, want a failure that kept the image", rs[0].Status, rs[0].Reason)
+	}
+	if _, ok, _ := st.Get(ref); !ok {
+		t.Error("a good stored image was removed because the user's function failed")
+	}
 }

@@ -109,7 +109,7 @@ func TestValidate(t *testing.T) {
 		{name: "dates out of order", old: "deprecated: 2028-10-31", new: "deprecated: 2028-10-31\n    blockCreate: 2028-01-01",
 			want: []string{`runtimes[python3.12].blockCreate: 2028-01-01 is before deprecated (2028-10-31)`}},
 		{name: "ric on 2018.03", old: "variants: {aws: {}}", new: "variants: {aws: {}, al2018.03: {base: amazonlinux:2018.03}}",
-			want: []string{`runtimes[python3.7].variants.al2018.03: the Runtime Interface Client does not support Amazon Linux 2018.03; build on one of [al2 al2023 alpine debian ubuntu centos], or use the aws variant`}},
+			want: []string{`runtimes[python3.7].variants.al2018.03: the Runtime Interface Client does not support Amazon Linux 2018.03 (alami): build on al2, al2023, alpine, debian, ubuntu or centos, or use the aws variant`}},
 		{name: "2018.03 default needs aws", old: "variants: {aws: {}}", new: "variants: {al2023: {}}",
 			want: []string{`runtimes[python3.7].variants: default variant "aws" is not among the variants [al2023]`}},
 		{name: "missing template", tmpl: defaultTemplates{}, old: "al2023: {}, alpine: {}}", new: "al2023: {}, alpine: {template: musl}}",

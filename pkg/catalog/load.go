@@ -208,6 +208,7 @@ func Overlay(base, c *Catalog) *Catalog {
 		if old, ok := out.Languages[l]; ok {
 			ld.Variants = mergeMaps(old.Variants, ld.Variants)
 			ld.OS = mergeMaps(old.OS, ld.OS)
+			ld.Missing = mergeMaps(old.Missing, ld.Missing)
 			if ld.Image == "" {
 				ld.Image = old.Image
 			}

@@ -130,7 +130,11 @@ var funcs = template.FuncMap{
 	"json":       jsonList,
 	"concat":     concat,
 	"has":        has,
+	"list":       list,
 }
+
+// list makes a list of its arguments, for install.
+func list(items ...string) []string { return items }
 
 // has reports whether list holds one of items.
 func has(list []string, items ...string) bool {

@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"context"
+	"fmt"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"os"
 	"path/filepath"
@@ -61,7 +62,10 @@ func smokeGate(t *testing.T, e env, plan func(j job) smoke.Options, onReport fun
 		if rep.Failed() {
 			t.Logf("%s log:\n%s", tg.Name(), rep.Log)
 		}
-		return rep, rep.Err()
+		if err := rep.Err(); err != nil {
+			return rep, fmt.Errorf("smoke test: %w", err) // as smoke.Gate says it
+		}
+		return rep, nil
 	})
 }
 

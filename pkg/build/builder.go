@@ -229,7 +229,7 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey str
 	if b.opts.Tested {
 		ann[store.AnnTested] = "passed"
 	}
-	if err := b.store.LinkBlobs(out); err != nil {
+	if err := b.store.LinkBlobs(out, b.opts.Pull); err != nil {
 		return r.fail(ctx, err)
 	}
 	stored, err := b.store.Put(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)}, img, ann)

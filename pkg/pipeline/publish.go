@@ -106,6 +106,9 @@ func (req *PublishRequest) entries() ([]store.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rec := st.Recovered(); rec != nil && req.Log != nil {
+		fmt.Fprintln(req.Log, "warning:", rec)
+	}
 	all, err := st.List()
 	if err != nil {
 		return nil, err

@@ -133,6 +133,9 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	if err != nil {
 		return nil, err
 	}
+	if rec := st.Recovered(); rec != nil {
+		fmt.Fprintln(req.Log, "warning:", rec)
+	}
 	conn, err := buildkit.Connect(ctx, req.BuildKit)
 	if err != nil {
 		return nil, err

@@ -169,6 +169,9 @@ func (c *imageChecks) layers(ctx context.Context) []*layerScan {
 			if s.format != want {
 				probs = append(probs, fmt.Sprintf("layer %d (%s) says %s but its bytes are %s", i+1, short(c.m.Layers[i].Digest), c.m.Layers[i].MediaType, s.format))
 			}
+			if ids := c.cfg.RootFS.DiffIDs; i < len(ids) && ids[i] != s.diffID {
+				probs = append(probs, fmt.Sprintf("layer %d (%s) unpacks to %s but the config's diff_id %d is %s; Lambda rejects the image", i+1, short(c.m.Layers[i].Digest), short(s.diffID), i+1, short(ids[i])))
+			}
 			scans = append(scans, s)
 		}
 		if scans != nil {

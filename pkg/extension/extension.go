@@ -37,7 +37,9 @@ func Layout(dst string, paths []string) error {
 		}
 		switch {
 		case st.IsDir():
-			if sub, err := os.Stat(filepath.Join(p, "extensions")); err == nil && sub.IsDir() {
+			// err is assigned, not declared, here: the copy's error must
+			// reach the check below.
+			if sub, serr := os.Stat(filepath.Join(p, "extensions")); serr == nil && sub.IsDir() {
 				err = copyTree(p, dst)
 			} else {
 				err = copyTree(p, filepath.Join(dst, "extensions"))
@@ -90,11 +92,16 @@ func unzip(src, dst string) error {
 		return err
 	}
 	defer zr.Close()
+	seen := make(map[string]bool, len(zr.File))
 	for _, f := range zr.File {
 		target, err := safeJoin(dst, f.Name)
 		if err != nil {
 			return err
 		}
+		if seen[target] {
+			return fmt.Errorf("the zip holds %q twice: refusing to pick one", f.Name)
+		}
+		seen[target] = true
 		mode := f.Mode()
 		switch {
 		case mode&fs.ModeSymlink != 0:

@@ -128,3 +128,46 @@ func TestLayoutErrors(t *testing.T) {
 		t.Errorf("corrupt zip: %v", err)
 	}
 }
+
+// TestCopyErrorsReported: an extension directory that cannot be copied
+// whole is an error, never a layout with files silently missing.
+func TestCopyErrorsReported(t *testing.T) {
+	tests := []struct {
+		name  string
+		layer bool // the directory holds extensions/ (a layer)
+	}{
+		{"layer directory", true},
+		{"plain directory", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := t.TempDir()
+			files := src
+			if tc.layer {
+				files = filepath.Join(src, "extensions")
+				os.MkdirAll(files, 0o755)
+			}
+			// WalkDir visits a-link before z-agent: the link's refusal
+			// must not leave a layout without z-agent looking complete.
+			if err := os.Symlink("/etc/passwd", filepath.Join(files, "a-link")); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(files, "z-agent"), []byte("#!/bin/sh"), 0o755)
+			err := Layout(t.TempDir(), []string{src})
+			if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+				t.Fatalf("Layout = %v, want the link refused", err)
+			}
+		})
+	}
+}
+
+func TestZipDuplicateEntries(t *testing.T) {
+	z := makeZip(t, []entry{
+		{"extensions/agent", 0o755, "first"},
+		{"extensions/agent", 0o755, "second"},
+	})
+	err := Layout(t.TempDir(), []string{z})
+	if err == nil || !strings.Contains(err.Error(), `"extensions/agent" twice`) {
+		t.Fatalf("Layout = %v, want the duplicate entry refused", err)
+	}
+}

@@ -1,8 +1,8 @@
 package extension
 
 import (
-	"context"
 	"archive/zip"
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"

@@ -220,13 +220,21 @@ func Overlay(base, c *Catalog) *Catalog {
 		}
 		out.Languages[l] = ld
 	}
-	out.Runtimes = append(out.Runtimes, base.Runtimes...)
+	out.Runtimes = append(make([]Runtime, 0, len(base.Runtimes)+len(c.Runtimes)), base.Runtimes...)
+	// Where each id is in out, so the overlay is linear: a catalog of
+	// 64k runtimes took minutes when each entry searched the list.
+	index := make(map[string][]int, len(out.Runtimes))
+	for i, r := range out.Runtimes {
+		index[r.ID] = append(index[r.ID], i)
+	}
 	for _, r := range c.Runtimes {
-		replaced := false
-		for i := range out.Runtimes {
-			if out.Runtimes[i].ID != r.ID {
-				continue
-			}
+		at, ok := index[r.ID]
+		if !ok {
+			index[r.ID] = []int{len(out.Runtimes)}
+			out.Runtimes = append(out.Runtimes, r)
+			continue
+		}
+		for _, i := range at {
 			// A runtime with only id and variants adds variants; one with
 			// a language replaces the entry.
 			if r.Language == "" {
@@ -236,10 +244,6 @@ func Overlay(base, c *Catalog) *Catalog {
 			} else {
 				out.Runtimes[i] = r
 			}
-			replaced = true
-		}
-		if !replaced {
-			out.Runtimes = append(out.Runtimes, r)
 		}
 	}
 	return out

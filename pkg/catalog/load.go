@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -38,39 +36,6 @@ func Parse(file string, data []byte) (*Catalog, error) {
 	positions(root.Content[0], "", c.pos[file])
 	for i := range c.Runtimes {
 		c.Runtimes[i].file = file
-	}
-	return c, nil
-}
-
-// ReadFile parses the catalog at path. Relative extension paths are
-// resolved against the file's directory here, so they stay right when the
-// catalog is laid over another.
-func ReadFile(path string) (*Catalog, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading catalog: %w", err)
-	}
-	c, err := Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Dir(path)
-	resolve := func(vs map[string]Variant) {
-		for name, v := range vs {
-			for i, e := range v.Extensions {
-				if e != "" && !filepath.IsAbs(e) {
-					v.Extensions[i] = filepath.Join(dir, e)
-				}
-			}
-			vs[name] = v
-		}
-	}
-	for l, ld := range c.Languages {
-		resolve(ld.Variants)
-		c.Languages[l] = ld
-	}
-	for i := range c.Runtimes {
-		resolve(c.Runtimes[i].Variants)
 	}
 	return c, nil
 }

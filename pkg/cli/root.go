@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"io"
+	"os"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -28,6 +29,8 @@ func IsUsage(err error) bool {
 type Env struct {
 	Now    func() time.Time
 	Stderr io.Writer
+	// Getenv reads the environment (default os.Getenv).
+	Getenv func(string) string
 }
 
 // New returns the lambdaimg command tree.
@@ -35,7 +38,10 @@ func New(env Env) *cobra.Command {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	g := &globalOptions{}
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	g := &globalOptions{getenv: env.Getenv}
 	root := &cobra.Command{
 		Use:           "lambdaimg",
 		Short:         "Build, test and publish AWS Lambda container images",
@@ -53,6 +59,8 @@ func New(env Env) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
 	root.PersistentFlags().StringVar(&g.catalog, "catalog", "", "catalog file to use instead of the built-in runtimes.yaml (with 'extends: builtin' it adds to it)")
 	root.PersistentFlags().StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
+	root.PersistentFlags().BoolVar(&g.allowHostPaths, "allow-host-paths", false, "let the --catalog name extension paths outside its own directory (absolute paths, '..', links out); without it they are refused")
+	root.PersistentFlags().StringArrayVar(&g.limitFlags, "limit", nil, limitUsage)
 	root.AddCommand(
 		newListCmd(g, env),
 		newGenerateCmd(g),

@@ -16,6 +16,9 @@ type Generated struct {
 	Dir       string   `json:"dir"`
 	Platforms []string `json:"platforms"`
 	Digest    string   `json:"inputsDigest"`
+	// Extensions are the files the target's extensions come from: what
+	// the catalog takes from this machine into the image.
+	Extensions []string `json:"extensions,omitempty"`
 }
 
 // Generate renders the build context of each selected target into
@@ -36,7 +39,8 @@ func Generate(c *catalog.Catalog, tm *render.Templates, sel catalog.Selector, di
 		if err := ctx.Write(d); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", d, err)
 		}
-		gen := Generated{Target: t.Name(), Runtime: t.Runtime.ID, Variant: t.Variant, Dir: d, Digest: ctx.Digest}
+		gen := Generated{Target: t.Name(), Runtime: t.Runtime.ID, Variant: t.Variant, Dir: d, Digest: ctx.Digest,
+			Extensions: t.ExtensionPaths()}
 		for _, a := range t.Arches {
 			gen.Platforms = append(gen.Platforms, a.Platform())
 		}

@@ -48,22 +48,22 @@ var unknownField = regexp.MustCompile(`^field (\S+) not found in type catalog\.(
 func yamlError(file string, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg := oneLine(strings.TrimPrefix(err.Error(), "yaml: "))
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			return fmt.Errorf("%s:%s: %s", file, m[1], m[2])
+			return errors.New(oneLine(fmt.Sprintf("%s:%s: %s", file, m[1], m[2])))
 		}
-		return fmt.Errorf("%s: %s", file, msg)
+		return errors.New(oneLine(fmt.Sprintf("%s: %s", file, msg)))
 	}
 	errs := make([]error, 0, len(te.Errors))
 	for _, e := range te.Errors {
-		line, msg := "?", e
-		if m := yamlLine.FindStringSubmatch(e); m != nil {
+		line, msg := "?", oneLine(e) // a value echoed may hold a newline
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, msg = m[1], m[2]
 		}
 		if m := unknownField.FindStringSubmatch(msg); m != nil {
 			msg = fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
 		}
-		errs = append(errs, fmt.Errorf("%s:%s: %s", file, line, msg))
+		errs = append(errs, errors.New(oneLine(fmt.Sprintf("%s:%s: %s", file, line, msg))))
 	}
 	return errors.Join(errs...)
 }

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -73,7 +75,47 @@ func New(env Env) *cobra.Command {
 		newVerifyCmd(g, env),
 		newVersionCmd(),
 	)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes the argument errors of cmd and every command under it
+// usage errors (exit 2), and makes the commands that only group others
+// (lambdaimg, builder) refuse an argument that names none of them: alone,
+// they print their help.
+func usageArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
+	}
+	switch {
+	case cmd.HasSubCommands() && !cmd.Runnable():
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &UsageError{unknownCommand(c, args[0])}
+			}
+			return c.Help()
+		}
+	case cmd.Args != nil:
+		check := cmd.Args
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return &UsageError{err}
+			}
+			return nil
+		}
+	}
+}
+
+func unknownCommand(c *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return errors.New(msg)
 }
 
 const (

@@ -220,7 +220,7 @@ func TestExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	extDir := filepath.Join(t.TempDir(), "opt")
-	if err := extension.Layout(extDir, []string{bin}); err != nil {
+	if err := extension.Layout(context.Background(), extDir, []string{bin}, extension.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	fn := t.TempDir()

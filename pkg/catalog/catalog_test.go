@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -363,7 +364,7 @@ func TestReadFileResolvesExtensionsAgainstTheFile(t *testing.T) {
 	if err := os.WriteFile(p, []byte("extends: builtin\nruntimes:\n  - id: python3.12\n    variants:\n      alpine: {extensions: [ext/agent.zip, /abs/x]}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := ReadFile(p)
+	c, err := Read(context.Background(), p, ReadOptions{AllowHostPaths: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ type Problem struct {
 	Msg   string
 }
 
-func (p Problem) Error() string { return fmt.Sprintf("%s: %s: %s", p.Where, p.Path, p.Msg) }
+func (p Problem) Error() string { return oneLine(fmt.Sprintf("%s: %s: %s", p.Where, p.Path, p.Msg)) }
 
 // ValidationError holds every problem found in a catalog.
 type ValidationError struct{ Problems []Problem }

@@ -46,7 +46,7 @@ func newListCmd(g *globalOptions, env Env) *cobra.Command {
 			if err := checkFormat(cmd, &o.output, formatTable, formatJSON, formatMarkdown); err != nil {
 				return err
 			}
-			c, _, err := g.load()
+			c, _, err := g.load(cmd.Context())
 			if err != nil {
 				return err
 			}

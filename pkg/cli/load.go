@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,12 +12,29 @@ import (
 )
 
 type globalOptions struct {
-	catalog   string
-	templates string
+	catalog        string
+	templates      string
+	allowHostPaths bool
+	limitFlags     []string
+	getenv         func(string) string
 }
 
-// load reads, merges and validates the catalog and the templates.
-func (g *globalOptions) load() (*catalog.Catalog, *render.Templates, error) {
+// limits returns the limits of $LAMBDAIMG_LIMITS and --limit.
+func (g *globalOptions) limits() (limits, error) {
+	getenv := g.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return parseLimits(getenv(limitsEnv), g.limitFlags)
+}
+
+// load reads, merges and validates the catalog and the templates; a
+// cancelled ctx stops the reading.
+func (g *globalOptions) load(ctx context.Context) (*catalog.Catalog, *render.Templates, error) {
+	lim, err := g.limits()
+	if err != nil {
+		return nil, nil, err
+	}
 	var tfs fs.FS
 	if g.templates != "" {
 		if st, err := os.Stat(g.templates); err != nil || !st.IsDir() {
@@ -39,7 +57,9 @@ func (g *globalOptions) load() (*catalog.Catalog, *render.Templates, error) {
 		return nil, nil, err
 	}
 	if g.catalog != "" {
-		user, err := catalog.ReadFile(g.catalog)
+		opts := lim.catalog
+		opts.AllowHostPaths = g.allowHostPaths
+		user, err := catalog.Read(ctx, g.catalog, opts)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -97,7 +98,7 @@ func (o *pushOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (*p
 		}
 		req.Arches = append(req.Arches, string(a))
 	}
-	if req.Registries, req.Namespace, err = o.targets(g); err != nil {
+	if req.Registries, req.Namespace, err = o.targets(cmd.Context(), g); err != nil {
 		return nil, err
 	}
 	if o.imageRefs != "" {
@@ -112,7 +113,7 @@ func (o *pushOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (*p
 
 // targets returns the registries and, for bare registry hosts, the
 // catalog's namespace (the catalog is read only when needed).
-func (o *pushOptions) targets(g *globalOptions) ([]string, string, error) {
+func (o *pushOptions) targets(ctx context.Context, g *globalOptions) ([]string, string, error) {
 	bare := len(o.registries) == 0
 	for _, r := range o.registries {
 		bare = bare || !strings.Contains(strings.TrimSuffix(r, "/"), "/")
@@ -120,7 +121,7 @@ func (o *pushOptions) targets(g *globalOptions) ([]string, string, error) {
 	if !bare {
 		return o.registries, "", nil
 	}
-	c, _, err := g.load()
+	c, _, err := g.load(ctx)
 	if err != nil {
 		return nil, "", err
 	}

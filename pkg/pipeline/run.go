@@ -41,7 +41,7 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(extRoot)
-	jobs, err := req.jobs(targets, extRoot)
+	jobs, err := req.jobs(ctx, targets, extRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +95,8 @@ func Targets(c *catalog.Catalog, sel catalog.Selector, packages []string) ([]cat
 }
 
 // jobs renders each target and lays out its extensions under extRoot: one
-// job per target and architecture.
-func (req *Request) jobs(targets []catalog.Target, extRoot string) ([]build.Job, error) {
+// job per target and architecture. A cancelled ctx stops the layout.
+func (req *Request) jobs(ctx context.Context, targets []catalog.Target, extRoot string) ([]build.Job, error) {
 	var jobs []build.Job
 	for i := range targets {
 		t := &targets[i]
@@ -106,16 +106,19 @@ func (req *Request) jobs(targets []catalog.Target, extRoot string) ([]build.Job,
 		extDir := ""
 		if paths := append(t.ExtensionPaths(), req.Extensions...); len(paths) > 0 {
 			extDir = filepath.Join(extRoot, t.Runtime.ID, t.Variant)
-			if err := extension.Layout(extDir, paths); err != nil {
+			if err := extension.Layout(ctx, extDir, paths, req.ExtensionLimits); err != nil {
+				if ctx.Err() != nil {
+					return nil, err
+				}
 				return nil, requestErr(FieldExtension, "%s: %w", t.Name(), err)
 			}
 		}
-		ctx, err := renderTarget(req.Templates, t, req.Build.CABundle != "", extDir != "")
+		bctx, err := renderTarget(req.Templates, t, req.Build.CABundle != "", extDir != "")
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range t.Arches {
-			jobs = append(jobs, build.Job{Context: ctx, Arch: a, Extensions: extDir})
+			jobs = append(jobs, build.Job{Context: bctx, Arch: a, Extensions: extDir})
 		}
 	}
 	return jobs, nil

@@ -84,6 +84,12 @@ func Start(ctx context.Context, o Options) error {
 	// Now the socket and pid file are stale for sure.
 	os.Remove(socketPath(o.StateDir))
 	os.Remove(pidFile(o.StateDir))
+	return launch(ctx, o, bin, addr, lock)
+}
+
+// launch starts buildkitd from stateDir, handing it the locked lock file,
+// and waits until it answers at addr.
+func launch(ctx context.Context, o Options, bin, addr string, lock *os.File) error {
 	logPath := filepath.Join(o.StateDir, "buildkitd.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -108,8 +114,7 @@ func Start(ctx context.Context, o Options) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting buildkitd: %w", err)
 	}
-	pid := cmd.Process.Pid
-	if err := writePID(o.StateDir, pid); err != nil {
+	if err := writePID(o.StateDir, cmd.Process.Pid); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return err

@@ -35,20 +35,7 @@ func (g *globalOptions) load(ctx context.Context) (*catalog.Catalog, *render.Tem
 	if err != nil {
 		return nil, nil, err
 	}
-	var tfs fs.FS
-	if g.templates != "" {
-		if st, err := os.Stat(g.templates); err != nil || !st.IsDir() {
-			return nil, nil, &UsageError{fmt.Errorf("--templates %s: not a directory", g.templates)}
-		}
-		tfs = os.DirFS(g.templates)
-	} else {
-		sub, err := fs.Sub(lambdaimg.Templates, "templates")
-		if err != nil {
-			return nil, nil, err
-		}
-		tfs = sub
-	}
-	tm, err := render.Load(tfs)
+	tm, err := g.loadTemplates()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,4 +60,19 @@ func (g *globalOptions) load(ctx context.Context) (*catalog.Catalog, *render.Tem
 		return nil, nil, fmt.Errorf("the catalog has problems:\n%w", err)
 	}
 	return c, tm, nil
+}
+
+// loadTemplates loads --templates, else the built-in templates.
+func (g *globalOptions) loadTemplates() (*render.Templates, error) {
+	if g.templates == "" {
+		sub, err := fs.Sub(lambdaimg.Templates, "templates")
+		if err != nil {
+			return nil, err
+		}
+		return render.Load(sub)
+	}
+	if st, err := os.Stat(g.templates); err != nil || !st.IsDir() {
+		return nil, &UsageError{fmt.Errorf("--templates %s: not a directory", g.templates)}
+	}
+	return render.Load(os.DirFS(g.templates))
 }

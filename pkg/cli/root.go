@@ -59,10 +59,7 @@ func New(env Env) *cobra.Command {
 		root.SetErr(env.Stderr)
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
-	root.PersistentFlags().StringVar(&g.catalog, "catalog", "", "catalog file to use instead of the built-in runtimes.yaml (with 'extends: builtin' it adds to it)")
-	root.PersistentFlags().StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
-	root.PersistentFlags().BoolVar(&g.allowHostPaths, "allow-host-paths", false, "let the --catalog name extension paths outside its own directory (absolute paths, '..', links out); without it they are refused")
-	root.PersistentFlags().StringArrayVar(&g.limitFlags, "limit", nil, limitUsage)
+	g.bind(root)
 	root.AddCommand(
 		newListCmd(g, env),
 		newGenerateCmd(g),
@@ -133,3 +130,12 @@ through the emulator, and publishes them with go-containerregistry.`
   lambdaimg push --registry public.ecr.aws/my-alias
   lambdaimg builder status`
 )
+
+// bind binds the flags every command takes.
+func (g *globalOptions) bind(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVar(&g.catalog, "catalog", "", "catalog file to use instead of the built-in runtimes.yaml (with 'extends: builtin' it adds to it)")
+	f.StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
+	f.BoolVar(&g.allowHostPaths, "allow-host-paths", false, "let the --catalog name extension paths outside its own directory (absolute paths, '..', links out); without it they are refused")
+	f.StringArrayVar(&g.limitFlags, "limit", nil, limitUsage)
+}

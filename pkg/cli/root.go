@@ -71,6 +71,7 @@ func New(env Env) *cobra.Command {
 		newPushCmd(g, env),
 		newVerifyCmd(g, env),
 		newVersionCmd(),
+		newCICmd(g),
 	)
 	usageArgs(root)
 	return root

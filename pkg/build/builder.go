@@ -174,12 +174,13 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 		return r.fail(ctx, err)
 	}
 	defer os.RemoveAll(out)
-	if err := b.solve(ctx, j, p, out, disp.attach(j.Name())); err != nil {
+	bases, err := b.solve(ctx, j, p, out, disp.attach(j.Name()))
+	if err != nil {
 		r = r.fail(ctx, err)
 		r.FailedLines = failedLines(err)
 		return r
 	}
-	return b.store1(ctx, r, j, out, k)
+	return b.store1(ctx, r, j, out, k, bases)
 }
 
 // reuse passes a stored, unchanged image through the gates again; one that
@@ -199,7 +200,7 @@ func (b *Builder) reuse(ctx context.Context, r Result, j Job, e store.Entry, img
 }
 
 // store1 gates the image built into the layout out and stores it.
-func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey string) Result {
+func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey string, bases map[string]Base) Result {
 	t := j.Context.Target
 	img, err := store.SingleImage(out)
 	if err != nil {
@@ -228,6 +229,9 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey str
 	}
 	if b.opts.Tested {
 		ann[store.AnnTested] = "passed"
+	}
+	for k, v := range baseAnnotations(bases) {
+		ann[k] = v
 	}
 	if err := b.store.LinkBlobs(out, b.opts.Pull); err != nil {
 		return r.fail(ctx, err)

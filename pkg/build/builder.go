@@ -13,6 +13,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"golang.org/x/sync/errgroup"
@@ -229,6 +231,9 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey str
 	}
 	if b.opts.Tested {
 		ann[store.AnnTested] = "passed"
+	}
+	if t.Spec.OS != catalog.AWS {
+		ann[labels.RIC] = t.Spec.RIC
 	}
 	for k, v := range baseAnnotations(bases) {
 		ann[k] = v

@@ -31,5 +31,8 @@ const (
 	// digest of its config for the built platform, so that a plan can
 	// tell a move of one platform from a move of another.
 	Bases = Prefix + "bases"
+	// RIC is the Runtime Interface Client version built in ("" for AWS's
+	// own images, which bring theirs).
+	RIC = Prefix + "ric"
 	RefName  = "org.opencontainers.image.ref.name"
 )

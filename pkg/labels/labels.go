@@ -33,6 +33,6 @@ const (
 	Bases = Prefix + "bases"
 	// RIC is the Runtime Interface Client version built in ("" for AWS's
 	// own images, which bring theirs).
-	RIC = Prefix + "ric"
-	RefName  = "org.opencontainers.image.ref.name"
+	RIC     = Prefix + "ric"
+	RefName = "org.opencontainers.image.ref.name"
 )

@@ -18,7 +18,7 @@ import (
 type resolver struct {
 	o       options
 	puller  *remote.Puller // shares pings and tokens between requests
-	mu      sync.Mutex // guards the maps and the plan's reasons
+	mu      sync.Mutex     // guards the maps and the plan's reasons
 	heads   map[string]*once
 	configs map[string]*once
 }

@@ -24,13 +24,17 @@ func main() {
 }
 
 // exitCode maps the error of a run to the exit status: 2 for a usage
-// error, 130 for a run stopped by SIGINT or SIGTERM, 1 for any other.
+// error, 130 for a run stopped by SIGINT or SIGTERM, the code an
+// cli.ExitError asks for (plan: 10), 1 for any other.
 func exitCode(err error, interrupted bool) int {
+	code, asked := cli.ExitCode(err)
 	switch {
 	case err == nil:
 		return 0
 	case cli.IsUsage(err):
 		return 2
+	case asked:
+		return code
 	case interrupted && errors.Is(err, context.Canceled):
 		return 130
 	}

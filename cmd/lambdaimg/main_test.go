@@ -40,6 +40,9 @@ func TestExitCode(t *testing.T) {
 	if got := exitCode(fmt.Errorf("extension x: %w", context.Canceled), true); got != 130 {
 		t.Errorf("interrupted run: exit code %d, want 130", got)
 	}
+	if got := exitCode(fmt.Errorf("planning: %w", &cli.ExitError{Code: cli.PlanChanged, Err: errors.New("changed")}), false); got != 10 {
+		t.Errorf("a plan with changes: exit code %d, want 10", got)
+	}
 	if got := exitCode(errors.New("boom"), true); got != 1 {
 		t.Errorf("error other than the cancel: exit code %d, want 1", got)
 	}

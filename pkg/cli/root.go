@@ -72,6 +72,7 @@ func New(env Env) *cobra.Command {
 		newVerifyCmd(g, env),
 		newVersionCmd(),
 		newCICmd(g),
+		newPlanCmd(g),
 	)
 	usageArgs(root)
 	return root

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/support"
 	"github.com/spf13/cobra"
 )
 
@@ -160,6 +161,9 @@ func writeMissing(w io.Writer, rows []runtimeInfo, head, line string) error {
 	return nil
 }
 
+// supportMark is how the matrix shows how far CI takes a cell.
+var supportMark = map[support.Level]string{support.LevelInvoked: "●", support.LevelRendered: "○"}
+
 // writeMatrix writes the support matrix: one row per runtime and variant,
 // with the architectures it is built for, then the OS families each runtime
 // is not built on and why. README.md embeds it.
@@ -168,6 +172,7 @@ func writeMatrix(w io.Writer, c *catalog.Catalog, rows []runtimeInfo) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "%s: %s; %s: %s.\n\n", supportMark[support.LevelInvoked], support.LevelInvoked, supportMark[support.LevelRendered], support.LevelRendered)
 	fmt.Fprintln(w, "| Runtime | Variant | Built on | x86_64 | arm64 | AWS OS | Deprecated |")
 	fmt.Fprintln(w, "|---|---|---|:-:|:-:|---|---|")
 	for _, t := range ts {
@@ -179,7 +184,7 @@ func writeMatrix(w io.Writer, c *catalog.Catalog, rows []runtimeInfo) error {
 		mark := func(a catalog.Arch) string {
 			for _, x := range t.Arches {
 				if x == a {
-					return "✓"
+					return supportMark[support.Of(support.Cell{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: a})]
 				}
 			}
 			return ""

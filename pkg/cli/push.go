@@ -155,6 +155,9 @@ func (o *pushOptions) print(cmd *cobra.Command, res publish.Result) error {
 			fmt.Fprintln(w, ref)
 		}
 	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+	}
 	return nil
 }
 

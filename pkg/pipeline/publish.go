@@ -29,6 +29,9 @@ type PublishRequest struct {
 	Runtimes, Variants, Arches []string
 	// Only, when set, limits the push to these store refs.
 	Only map[string]bool
+	// Expected names, per runtime/variant, the architectures that must
+	// move together (see publish.WithExpected); default: the store's.
+	Expected map[string][]string
 	// Tags are the kinds of tags to write (default every kind).
 	Tags publish.TagScheme
 	// Jobs bounds the requests per registry (default 8).
@@ -81,14 +84,12 @@ func Publish(ctx context.Context, req PublishRequest) (publish.Result, error) {
 	if len(req.Arches) > 0 {
 		popts = append(popts, publish.WithArches(req.Arches...))
 	}
+	if req.Expected != nil {
+		popts = append(popts, publish.WithExpected(req.Expected))
+	}
 	plan, err := publish.Plan(entries, req.Registries, popts...)
 	if err != nil {
 		return publish.Result{}, err
-	}
-	for _, a := range plan {
-		for _, n := range a.Notes {
-			fmt.Fprintf(req.Log, "note: %s: %s\n", a.Repository, n)
-		}
 	}
 	p, err := req.publisher()
 	if err != nil {

@@ -73,6 +73,7 @@ func New(env Env) *cobra.Command {
 		newVersionCmd(),
 		newCICmd(g),
 		newPlanCmd(g),
+		newRollbackCmd(g),
 	)
 	usageArgs(root)
 	return root

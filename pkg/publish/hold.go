@@ -56,3 +56,10 @@ func (g *group) held(o planOptions, images []Manifest) string {
 	return fmt.Sprintf("%s: held back, no tag moved: %s missing from this run (every architecture of a runtime variant moves together)",
 		g.key, strings.Join(missing, ", "))
 }
+
+// Prefixes validates registries (REGISTRY[/PATH]) as Plan does and
+// returns the repository prefixes they stand for, a bare registry host
+// taking namespace.
+func Prefixes(registries []string, namespace string) ([]string, error) {
+	return prefixes(registries, namespace)
+}

@@ -74,6 +74,7 @@ func New(env Env) *cobra.Command {
 		newCICmd(g),
 		newPlanCmd(g),
 		newRollbackCmd(g),
+		newDiffCmd(),
 	)
 	usageArgs(root)
 	return root

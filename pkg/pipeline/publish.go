@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
@@ -39,8 +40,9 @@ type PublishRequest struct {
 	// ImageRefs, when set, receives the published references.
 	ImageRefs io.Writer
 	// Insecure allows plain-HTTP registries; DryRun writes nothing;
-	// NoVerify publishes images that fail verification.
-	Insecure, DryRun, NoVerify bool
+	// NoVerify publishes images that fail verification; NoAttach leaves
+	// out the SBOM and changelog referrers.
+	Insecure, DryRun, NoVerify, NoAttach bool
 	// UserAgent names lambdaimg to registries.
 	UserAgent string
 	// Log receives progress (normally stderr).
@@ -170,6 +172,13 @@ func (req *PublishRequest) publisher() (publish.Publisher, error) {
 		return nil, err
 	}
 	var p publish.Publisher = r
+	if !req.DryRun && !req.NoAttach {
+		l, err := inventory.NewLoader(req.Insecure)
+		if err != nil {
+			return nil, err
+		}
+		p = publish.Attach(r, r, l)
+	}
 	if req.DryRun {
 		p = publish.DryRun(r)
 	} else if req.ImageRefs != nil {

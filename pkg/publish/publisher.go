@@ -72,12 +72,15 @@ type Result struct {
 	// Notes say what was held back and why: a runtime variant with an
 	// architecture missing or failing moves none of its tags.
 	Notes []string `json:"notes,omitempty"`
+	// Referrers are the SBOMs and changelogs attached (see Attach).
+	Referrers []Referrer `json:"referrers,omitempty"`
 }
 
 func (r *Result) merge(o Result) {
 	r.Refs = append(r.Refs, o.Refs...)
 	r.Stats = append(r.Stats, o.Stats...)
 	r.addNotes(o.Notes...)
+	r.Referrers = append(r.Referrers, o.Referrers...)
 }
 
 // addNotes appends the notes r does not have yet.

@@ -164,7 +164,7 @@ func finishRun(cmd *cobra.Command, format string, rep *pipeline.Report, err erro
 	}
 	if err == nil {
 		if err = rep.Err(); err != nil && push {
-			err = fmt.Errorf("%w; nothing was pushed", err)
+			err = fmt.Errorf("%w; the runtime variants they belong to were held back (no tag of theirs moved)", err)
 		}
 	}
 	return errors.Join(err, perr)

@@ -73,6 +73,8 @@ func New(env Env) *cobra.Command {
 		newVersionCmd(),
 		newCICmd(g),
 		newPlanCmd(g),
+		newRollbackCmd(g),
+		newDiffCmd(),
 	)
 	usageArgs(root)
 	return root

@@ -52,15 +52,13 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 	if rep.Images, err = req.build(ctx, jobs); err != nil {
 		return nil, err
 	}
-	if req.Publish == nil || rep.Err() != nil {
+	if req.Publish == nil {
 		return rep, nil
 	}
 	pub := *req.Publish
-	pub.Only = map[string]bool{}
-	for _, r := range rep.Images {
-		if r.OK() {
-			pub.Only[r.Store] = true
-		}
+	pub.Only, pub.Expected = publishable(rep.Images)
+	if len(pub.Only) == 0 {
+		return rep, nil
 	}
 	res, err := Publish(ctx, pub)
 	rep.Published = &res
@@ -160,4 +158,22 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	fmt.Fprintf(req.Log, "lambdaimg: building %d image(s) with BuildKit %s at %s (%s) into %s\n",
 		len(jobs), conn.Version, conn.Addr, conn.Source, st.Dir())
 	return build.New(conn, st, opts).Build(ctx, jobs)
+}
+
+// publishable returns the stored images of a run and, per runtime/variant,
+// every architecture the run meant to build: a runtime variant with an
+// image that failed is then held back whole by the publish.
+func publishable(images []build.Result) (map[string]bool, map[string][]string) {
+	only := map[string]bool{}
+	expected := map[string][]string{}
+	for _, r := range images {
+		if r.OK() {
+			only[r.Store] = true
+		}
+		if a, err := catalog.ParsePlatform(r.Platform); err == nil {
+			key := r.Runtime + "/" + r.Variant
+			expected[key] = append(expected[key], string(a))
+		}
+	}
+	return only, expected
 }

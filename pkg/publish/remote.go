@@ -190,6 +190,9 @@ func (r *Remote) run(ctx context.Context, plan []Action, dry bool) (Result, erro
 	}
 	wg.Wait()
 	var out Result
+	for _, a := range plan {
+		out.addNotes(a.Notes...)
+	}
 	for _, res := range results {
 		out.merge(res)
 	}

@@ -75,6 +75,10 @@ func (c *imageChecks) manifest() bool {
 		c.rep.add("manifest", Fail, "this manifest refers to %s as its subject: it is an attestation or artifact, not an image", m.Subject.Digest)
 		return false
 	}
+	if cmt := m.Config.MediaType; m.ArtifactType != "" || (cmt != types.OCIConfigJSON && cmt != types.DockerConfigJSON) {
+		c.rep.add("manifest", Fail, "an artifact (artifact type %q, config %q), not an image: a deployable tag must name the image, with SBOMs and changelogs attached as referrers", m.ArtifactType, cmt)
+		return false
+	}
 	c.rep.add("manifest", Pass, "single-platform image manifest (%s)", mt)
 	return true
 }

@@ -157,3 +157,20 @@ func TestReportedChecks(t *testing.T) {
 		t.Errorf("buildTimes (-want +got):\n%s", diff)
 	}
 }
+
+// TestGroups checks that the invocations cover pkg/support's invoked
+// cells of Python, Node.js and Java, each once.
+func TestGroups(t *testing.T) {
+	c, _ := loadCatalog(t)
+	var got []string
+	for _, g := range groups(t, c) {
+		for _, r := range g.runtimes {
+			got = append(got, g.name+" "+r)
+		}
+	}
+	want := []string{"python-nodejs-amd64 python3.11", "python-nodejs-amd64 python3.13", "python-nodejs-amd64 nodejs18.x",
+		"python-nodejs-amd64 nodejs20.x", "python-arm64 python3.11", "java-amd64 java17", "java-amd64 java21"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+}

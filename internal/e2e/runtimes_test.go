@@ -19,6 +19,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/cli"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/smoke"
+	"github.com/lambdaimg/lambdaimg/pkg/support"
 )
 
 // group is one `lambdaimg test` invocation: its cells share BuildKit stages.
@@ -29,15 +30,50 @@ type group struct {
 	java     bool // the compiled Java sample is passed with --handler
 	// timeout is the function timeout (--timeout). The emulator counts a
 	// start's init in its first invocation, and with builds running on 2
-	// cores Python's init alone took over the sample's default 2 seconds;
-	// emulated arm64 takes longer still.
+	// cores Python's init alone took over the sample's default 2 seconds
+	// (6 here); emulated arm64 takes longer still (10).
 	timeout int
 }
 
-var groups = []group{
-	{name: "python-nodejs-amd64", runtimes: []string{"python3.11", "python3.13", "nodejs18.x", "nodejs20.x"}, platform: "linux/amd64", timeout: 6},
-	{name: "python-arm64", runtimes: []string{"python3.11"}, platform: "linux/arm64", timeout: 10},
-	{name: "java-amd64", runtimes: []string{"java17", "java21"}, platform: "linux/amd64", java: true, timeout: 6},
+// groups are the cells of pkg/support's invoked list that this package
+// runs (pkg/build and pkg/cli run provided), one lambdaimg test invocation
+// per platform, Java apart (its sample is compiled and passed with
+// --handler). The README's matrix is written from that list, so a cell
+// added there is built and invoked here.
+func groups(t *testing.T, c *catalog.Catalog) []group {
+	t.Helper()
+	var out []group
+	index := map[string]int{}
+	for _, cell := range support.Invoked() {
+		r, ok := c.Runtime(cell.Runtime)
+		if !ok {
+			t.Fatalf("pkg/support lists %s, which the catalog does not have", cell.Runtime)
+		}
+		if r.Language == catalog.Provided {
+			continue
+		}
+		if cell.Variant != "debian" {
+			t.Fatalf("pkg/support lists %s/%s: the stand-in bases here are Debian only", cell.Runtime, cell.Variant)
+		}
+		g := group{platform: "linux/" + cell.Arch.GoArch(), java: r.Language == catalog.Java, timeout: 6}
+		if cell.Arch == catalog.ARM64 {
+			g.timeout = 10 // qemu
+		}
+		key := g.platform + strconv.FormatBool(g.java)
+		i, ok := index[key]
+		if !ok {
+			i, index[key] = len(out), len(out)
+			out = append(out, g)
+		}
+		out[i].runtimes = append(out[i].runtimes, cell.Runtime)
+		if !strings.Contains(out[i].name, string(r.Language)) {
+			out[i].name += string(r.Language) + "-"
+		}
+	}
+	for i := range out {
+		out[i].name += out[i].platform[len("linux/"):]
+	}
+	return out
 }
 
 // TestRuntimesDebian builds and invokes Python, Node.js and Java on Debian
@@ -54,7 +90,7 @@ func TestRuntimesDebian(t *testing.T) {
 	samples := buildSamples(t)
 
 	t.Cleanup(func() { t.Logf("TestRuntimesDebian took %s", time.Since(start).Round(time.Second)) })
-	for _, g := range groups {
+	for _, g := range groups(t, c) {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
 			// Each group serves what its targets pull, so that one group

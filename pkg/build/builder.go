@@ -13,6 +13,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"golang.org/x/sync/errgroup"
@@ -174,12 +176,13 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 		return r.fail(ctx, err)
 	}
 	defer os.RemoveAll(out)
-	if err := b.solve(ctx, j, p, out, disp.attach(j.Name())); err != nil {
+	bases, err := b.solve(ctx, j, p, out, disp.attach(j.Name()))
+	if err != nil {
 		r = r.fail(ctx, err)
 		r.FailedLines = failedLines(err)
 		return r
 	}
-	return b.store1(ctx, r, j, out, k)
+	return b.store1(ctx, r, j, out, k, bases)
 }
 
 // reuse passes a stored, unchanged image through the gates again; one that
@@ -199,7 +202,7 @@ func (b *Builder) reuse(ctx context.Context, r Result, j Job, e store.Entry, img
 }
 
 // store1 gates the image built into the layout out and stores it.
-func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey string) Result {
+func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey string, bases map[string]Base) Result {
 	t := j.Context.Target
 	img, err := store.SingleImage(out)
 	if err != nil {
@@ -229,7 +232,13 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey str
 	if b.opts.Tested {
 		ann[store.AnnTested] = "passed"
 	}
-	if err := b.store.LinkBlobs(out); err != nil {
+	if t.Spec.OS != catalog.AWS {
+		ann[labels.RIC] = t.Spec.RIC
+	}
+	for k, v := range baseAnnotations(bases) {
+		ann[k] = v
+	}
+	if err := b.store.LinkBlobs(out, b.opts.Pull); err != nil {
 		return r.fail(ctx, err)
 	}
 	stored, err := b.store.Put(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)}, img, ann)

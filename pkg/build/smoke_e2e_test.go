@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"context"
+	"fmt"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"os"
 	"path/filepath"
@@ -61,7 +62,10 @@ func smokeGate(t *testing.T, e env, plan func(j job) smoke.Options, onReport fun
 		if rep.Failed() {
 			t.Logf("%s log:\n%s", tg.Name(), rep.Log)
 		}
-		return rep, rep.Err()
+		if err := rep.Err(); err != nil {
+			return rep, fmt.Errorf("smoke test: %w", err) // as smoke.Gate says it
+		}
+		return rep, nil
 	})
 }
 
@@ -93,10 +97,7 @@ func smokeRun(t *testing.T, sel catalog.Selector, overlay string, plan func(j jo
 		reports[j.Target.Variant+"/"+string(j.Arch)] = rep
 		mu.Unlock()
 	})}
-	js := jobs(t, c, tm, sel)
-	for i := range js {
-		js[i].Extensions = extDir
-	}
+	js := jobsWith(t, c, tm, sel, extDir)
 	rs, err := build.New(e.conn, st, opts).Build(context.Background(), js)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +220,7 @@ func TestExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	extDir := filepath.Join(t.TempDir(), "opt")
-	if err := extension.Layout(extDir, []string{bin}); err != nil {
+	if err := extension.Layout(context.Background(), extDir, []string{bin}, extension.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	fn := t.TempDir()
@@ -271,5 +272,22 @@ func TestFailedTestRemovesStoredImage(t *testing.T) {
 	}
 	if _, ok, _ := st.Get(ref); ok {
 		t.Error("the image that failed its test is still in the store")
+	}
+
+	// With the user's own function, a failure is the function's, not the
+	// image's: the stored image stays.
+	withFunction = fn
+	mustBuild(t, build.New(e.conn, st, opts), js)
+	opts.KeepStored = true
+	withFunction = t.TempDir() // a function directory without the handler
+	rs, err = build.New(e.conn, st, opts).Build(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Status != build.Failed || strings.Contains(rs[0].Reason, "removed from the store") {
+		t.Fatalf("%s %q, want a failure that kept the image", rs[0].Status, rs[0].Reason)
+	}
+	if _, ok, _ := st.Get(ref); !ok {
+		t.Error("a good stored image was removed because the user's function failed")
 	}
 }

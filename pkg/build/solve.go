@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
@@ -22,13 +25,20 @@ import (
 // that run on the build platform use other arguments).
 var platformChecked = []string{"BASE_IMAGE", "BUILD_IMAGE"}
 
+// Base is a base image as a build resolved it.
+type Base struct {
+	Ref    string `json:"ref"`    // as pulled (after mirroring)
+	Digest string `json:"digest"` // what Ref resolved to: an index or a manifest
+	Config string `json:"config"` // digest of the config for the job's platform
+}
+
 // solve builds one job and exports its image as an OCI layout into out.
-// It closes status.
-func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, status chan *client.SolveStatus) error {
+// It closes status. It returns the bases it checked, by image argument.
+func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, status chan *client.SolveStatus) (map[string]Base, error) {
 	spec, err := newSolveSpec(b.opts, j, p, out, b.multi)
 	if err != nil {
 		close(status)
-		return err
+		return nil, err
 	}
 	checks := map[string]string{} // image -> the argument that names it
 	for _, k := range platformChecked {
@@ -43,12 +53,20 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 		resolveMode = "pull"
 	}
 	imports := frontendCacheImports(b.opts.CacheImports)
+	var mu sync.Mutex
+	bases := map[string]Base{}
 	_, err = b.conn.Build(ctx, spec.opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
 		// The platform checks run beside the solve; a failed check cancels
 		// it. (egctx ends when Wait returns: nothing after uses it.)
 		eg, egctx := errgroup.WithContext(ctx)
 		for ref, arg := range checks {
-			eg.Go(func() error { return checkBase(egctx, gc, arg, ref, j.Arch, resolveMode) })
+			eg.Go(func() error {
+				base, err := checkBase(egctx, gc, arg, ref, j.Arch, resolveMode)
+				mu.Lock()
+				bases[arg] = base
+				mu.Unlock()
+				return err
+			})
 		}
 		var res *gateway.Result
 		eg.Go(func() error {
@@ -58,7 +76,7 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 		})
 		return res, eg.Wait()
 	}, status)
-	return err
+	return bases, err
 }
 
 func frontendCacheImports(in []client.CacheOptionsEntry) []gateway.CacheOptionsEntry {
@@ -71,28 +89,29 @@ func frontendCacheImports(in []client.CacheOptionsEntry) []gateway.CacheOptionsE
 
 // checkBase refuses a base image that has no manifest for the target
 // platform: BuildKit would otherwise run an amd64 base for an arm64 target
-// and label the result arm64.
-func checkBase(ctx context.Context, gc gateway.Client, arg, ref string, arch catalog.Arch, mode string) error {
+// and label the result arm64. It returns what ref resolved to.
+func checkBase(ctx context.Context, gc gateway.Client, arg, ref string, arch catalog.Arch, mode string) (Base, error) {
 	want := ocispecs.Platform{OS: "linux", Architecture: arch.GoArch()}
 	if arch == catalog.ARM64 {
 		want.Variant = "v8"
 	}
-	_, _, cfg, err := gc.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+	_, dgst, cfg, err := gc.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
 		LogName:  "[lambdaimg] checking the platform of " + ref,
 		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &want, ResolveMode: mode},
 	})
 	if err != nil {
-		return fmt.Errorf("resolving %s (%s): %w", ref, arg, err)
+		return Base{}, fmt.Errorf("resolving %s (%s): %w", ref, arg, err)
 	}
+	base := Base{Ref: ref, Digest: dgst.String(), Config: digest.FromBytes(cfg).String()}
 	var img ocispecs.Image
 	if err := json.Unmarshal(cfg, &img); err != nil {
-		return fmt.Errorf("reading the config of %s: %w", ref, err)
+		return Base{}, fmt.Errorf("reading the config of %s: %w", ref, err)
 	}
 	if img.OS != "linux" || img.Architecture != arch.GoArch() {
-		return fmt.Errorf("base image %s (%s) is %s/%s, not %s: refusing to build an %s image on it (BuildKit would run it under the wrong architecture); use a multi-platform image or one built for %s",
+		return Base{}, fmt.Errorf("base image %s (%s) is %s/%s, not %s: refusing to build an %s image on it (BuildKit would run it under the wrong architecture); use a multi-platform image or one built for %s",
 			ref, arg, img.OS, img.Architecture, arch.Platform(), arch, arch.Platform())
 	}
-	return nil
+	return base, nil
 }
 
 // checkPlatform makes sure the exported image is for the target.
@@ -132,4 +151,21 @@ func failedLines(err error) []string {
 		}
 	}
 	return lines
+}
+
+// baseAnnotations records the bases a build resolved in the store, for
+// lambdaimg plan: OCI's base.name and base.digest for the final stage's
+// base, and every checked base with its platform's config digest.
+func baseAnnotations(bases map[string]Base) map[string]string {
+	if len(bases) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	if b, ok := bases["BASE_IMAGE"]; ok {
+		out[labels.BaseName], out[labels.BaseDigest] = b.Ref, b.Digest
+	}
+	if data, err := json.Marshal(bases); err == nil { // map keys sorted
+		out[labels.Bases] = string(data)
+	}
+	return out
 }

@@ -94,6 +94,9 @@ func EmbeddedAddr(stateDir string) string {
 	return "unix://" + filepath.Join(stateDir, "buildkitd.sock")
 }
 
+// defaultAddr is BuildKit's default socket (a variable for tests).
+var defaultAddr = appdefaults.Address
+
 // Connect returns a client for the first daemon that answers. An explicit
 // address (--addr or BUILDKIT_HOST) that does not answer is an error within
 // Timeout; otherwise the default socket is tried, then the embedded daemon,
@@ -106,17 +109,32 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 	if env := os.Getenv("BUILDKIT_HOST"); env != "" {
 		return dial(ctx, o, env, SourceEnv)
 	}
-	if c, err := dial(ctx, o, appdefaults.Address, SourceDefault); err == nil {
+	if c, err := dial(ctx, o, defaultAddr, SourceDefault); err == nil {
 		return c, nil
+	}
+	// A probe that failed only because ctx ended says nothing about
+	// whether a daemon answers: stop before touching the embedded one.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("connecting to BuildKit: %w", err)
 	}
 	addr := EmbeddedAddr(o.StateDir)
 	if c, err := dial(ctx, o, addr, SourceEmbedded); err == nil {
 		return c, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("connecting to BuildKit: %w", err)
+	}
 	if o.NoStart {
-		return nil, fmt.Errorf("%w: nothing answers at %s or %s; start buildkitd or pass --addr", ErrUnavailable, appdefaults.Address, addr)
+		if d, ok := FindEmbedded(o.StateDir); ok {
+			return nil, fmt.Errorf("%w: lambdaimg's buildkitd (pid %d%s) runs from %s but does not answer at %s; stop it with `lambdaimg builder stop`",
+				ErrUnavailable, d.PID, orphanNote(d), o.StateDir, addr)
+		}
+		return nil, fmt.Errorf("%w: nothing answers at %s or %s; start buildkitd or pass --addr", ErrUnavailable, defaultAddr, addr)
 	}
 	if err := Start(ctx, o); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("starting BuildKit: %w", err)
+		}
 		return nil, err
 	}
 	return dial(ctx, o, addr, SourceEmbedded)
@@ -153,6 +171,13 @@ func dial(ctx context.Context, o Options, addr, source string) (*Conn, error) {
 		conn.Version = info.BuildkitVersion.Version
 	}
 	return conn, nil
+}
+
+func orphanNote(d Daemon) string {
+	if d.Orphan {
+		return ", not the one in the pid file"
+	}
+	return ""
 }
 
 // installHint says how to get BuildKit.

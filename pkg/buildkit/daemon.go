@@ -13,10 +13,32 @@ import (
 	"time"
 )
 
+// The embedded daemon's state directory holds:
+//
+//   - daemon.lock: locked (flock, exclusive) by the launcher and, through an
+//     inherited descriptor, by buildkitd for its whole life. While the lock
+//     is held a daemon lives, whatever the socket and pid file say; only
+//     when nobody holds it are a left-over socket and pid file stale.
+//   - start.lock: serialises lambdaimg runs that start the daemon.
+//   - buildkitd.sock, buildkitd.pid, buildkitd.log and root/.
+const (
+	daemonLockName = "daemon.lock"
+	startLockName  = "start.lock"
+)
+
+// startTimeout bounds how long Start waits for a daemon to answer.
+var startTimeout = 60 * time.Second
+
 // Start launches the embedded buildkitd in o.StateDir, detached from this
-// process, and waits until it answers.
+// process, and waits until it answers. A daemon that already runs from the
+// state directory is never replaced: Start waits for it to answer, or
+// says which process it is. A cancelled ctx stops Start before it changes
+// anything on disk.
 func Start(ctx context.Context, o Options) error {
 	o.defaults()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	bin, err := lookBuildkitd()
 	if err != nil {
 		return err
@@ -29,27 +51,51 @@ func Start(ctx context.Context, o Options) error {
 	}
 	// Two lambdaimg runs starting at once: one starts the daemon, the
 	// other waits for the lock and then finds it answering.
-	lock, err := os.OpenFile(filepath.Join(o.StateDir, "start.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	start, err := lockFile(ctx, filepath.Join(o.StateDir, startLockName))
+	if err != nil {
+		return err
+	}
+	defer start.Close() // closing releases the lock
+	addr := EmbeddedAddr(o.StateDir)
+	if answers(ctx, addr) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(filepath.Join(o.StateDir, daemonLockName), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return err
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("locking %s: %w", lock.Name(), err)
+		}
+		// A daemon lives (perhaps still starting): never replace it.
+		return waitLive(ctx, o.StateDir, addr, nil)
 	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if c, err := dial(ctx, Options{Timeout: time.Second}, EmbeddedAddr(o.StateDir), SourceEmbedded); err == nil {
-		c.Close()
-		return nil
+	// Nobody holds the lock. A buildkitd from an older lambdaimg (which
+	// did not take it) may still run from here: leave it alone too.
+	if pid, ok := findOrphan(o.StateDir); ok {
+		return fmt.Errorf("%w: buildkitd (pid %d) runs from %s but does not answer at %s; stop it with `lambdaimg builder stop`",
+			ErrUnavailable, pid, o.StateDir, addr)
 	}
+	// Now the socket and pid file are stale for sure.
+	os.Remove(socketPath(o.StateDir))
+	os.Remove(pidFile(o.StateDir))
+	return launch(ctx, o, bin, addr, lock)
+}
+
+// launch starts buildkitd from stateDir, handing it the locked lock file,
+// and waits until it answers at addr.
+func launch(ctx context.Context, o Options, bin, addr string, lock *os.File) error {
 	logPath := filepath.Join(o.StateDir, "buildkitd.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	addr := EmbeddedAddr(o.StateDir)
-	os.Remove(strings.TrimPrefix(addr, "unix://")) // a stale socket from a dead daemon
 	args := []string{
 		"--root", filepath.Join(o.StateDir, "root"),
 		"--addr", addr,
@@ -60,38 +106,146 @@ func Start(ctx context.Context, o Options) error {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// The locked descriptor becomes the daemon's fd 3: the kernel keeps the
+	// lock for as long as buildkitd (or this process) holds it open.
+	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives this command
 	o.Logf("starting buildkitd (state in %s, log %s)", o.StateDir, logPath)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting buildkitd: %w", err)
 	}
-	pid := cmd.Process.Pid
-	if err := os.WriteFile(pidFile(o.StateDir), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+	if err := writePID(o.StateDir, cmd.Process.Pid); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		return err
 	}
+	lock.Close() // the daemon holds the lock now
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	err = waitLive(ctx, o.StateDir, addr, exited)
+	if errors.Is(err, errExited) {
+		os.Remove(pidFile(o.StateDir))
+		return fmt.Errorf("%w: %v; see %s", ErrUnavailable, err, logPath)
+	}
+	return err
+}
+
+var errExited = errors.New("buildkitd exited at start")
+
+// waitLive waits for the daemon at addr to answer, until startTimeout, ctx
+// or exited ends the wait.
+func waitLive(ctx context.Context, stateDir, addr string, exited <-chan error) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if answers(ctx, addr) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: buildkitd runs from %s but did not answer at %s within %s; see %s or stop it with `lambdaimg builder stop`",
+				ErrUnavailable, stateDir, addr, startTimeout, filepath.Join(stateDir, "buildkitd.log"))
+		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("%w: buildkitd exited at start (%v); see %s", ErrUnavailable, err, logPath)
+			return fmt.Errorf("%w (%v)", errExited, err)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
-		if c, err := dial(ctx, Options{Timeout: time.Second}, addr, SourceEmbedded); err == nil {
-			c.Close()
-			return nil
-		}
 	}
-	return fmt.Errorf("%w: buildkitd started but did not answer within 60s; see %s", ErrUnavailable, logPath)
 }
 
-func pidFile(stateDir string) string { return filepath.Join(stateDir, "buildkitd.pid") }
+// answers reports whether a daemon answers at addr within a second.
+func answers(ctx context.Context, addr string) bool {
+	c, err := dial(ctx, Options{Timeout: time.Second}, addr, SourceEmbedded)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// lockFile takes an exclusive flock on path, giving up when ctx ends.
+func lockFile(ctx context.Context, path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// lockHeld reports whether some process holds the state directory's daemon
+// lock, that is, whether a daemon lambdaimg started still lives.
+func lockHeld(stateDir string) bool {
+	f, err := os.Open(filepath.Join(stateDir, daemonLockName))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
+
+func pidFile(stateDir string) string    { return filepath.Join(stateDir, "buildkitd.pid") }
+func socketPath(stateDir string) string { return filepath.Join(stateDir, "buildkitd.sock") }
+
+// writePID replaces the pid file through a rename, so it is never half
+// written.
+func writePID(stateDir string, pid int) error {
+	tmp := pidFile(stateDir) + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, pidFile(stateDir))
+}
+
+// Daemon is the embedded daemon found running from a state directory.
+type Daemon struct {
+	PID int
+	// Orphan is set when the pid file does not name it (missing, stale or
+	// written for a daemon that never started).
+	Orphan bool
+}
+
+// FindEmbedded returns the buildkitd running from stateDir, if any: the one
+// the pid file names, else one whose command line uses the state
+// directory's socket.
+func FindEmbedded(stateDir string) (Daemon, bool) {
+	if pid, ok := pidFromFile(stateDir); ok {
+		return Daemon{PID: pid}, true
+	}
+	if pid, ok := findOrphan(stateDir); ok {
+		return Daemon{PID: pid, Orphan: true}, true
+	}
+	return Daemon{}, false
+}
 
 // EmbeddedPID returns the pid of the embedded daemon if it is running.
 func EmbeddedPID(stateDir string) (int, bool) {
+	d, ok := FindEmbedded(stateDir)
+	return d.PID, ok
+}
+
+// pidFromFile returns the pid in the pid file when it names a live
+// buildkitd of this state directory.
+func pidFromFile(stateDir string) (int, bool) {
 	data, err := os.ReadFile(pidFile(stateDir))
 	if err != nil {
 		return 0, false
@@ -100,29 +254,68 @@ func EmbeddedPID(stateDir string) (int, bool) {
 	if err != nil || pid <= 0 {
 		return 0, false
 	}
-	if err := syscall.Kill(pid, 0); err != nil {
-		return pid, false
-	}
-	// A stale pid file may name a process that is not ours any more.
-	if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && !strings.Contains(string(cmd), "buildkitd") {
-		return pid, false
-	}
-	return pid, true
+	return pid, isOurs(pid, stateDir)
 }
 
-// Stop stops the embedded daemon and waits for it to exit.
+// isOurs reports whether pid is a buildkitd listening on stateDir's socket.
+func isOurs(pid int, stateDir string) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(data) == 0 {
+		return false
+	}
+	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	if filepath.Base(args[0]) != "buildkitd" {
+		return false
+	}
+	want := EmbeddedAddr(stateDir)
+	for i, a := range args {
+		if a == "--addr="+want || (a == "--addr" && i+1 < len(args) && args[i+1] == want) {
+			return true
+		}
+	}
+	return false
+}
+
+// findOrphan looks through /proc for a buildkitd of stateDir.
+func findOrphan(stateDir string) (int, bool) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if isOurs(pid, stateDir) {
+			return pid, true
+		}
+	}
+	return 0, false
+}
+
+// Stop stops the embedded daemon, the one the pid file names or an orphan,
+// and waits for it to exit. A stale pid file and socket are removed only
+// when no process holds the state directory's lock.
 func Stop(ctx context.Context, stateDir string) error {
-	pid, running := EmbeddedPID(stateDir)
+	d, running := FindEmbedded(stateDir)
 	if !running {
+		if lockHeld(stateDir) {
+			return fmt.Errorf("a process holds %s but no buildkitd of this state directory runs; see `fuser -v %[1]s`",
+				filepath.Join(stateDir, daemonLockName))
+		}
 		os.Remove(pidFile(stateDir))
 		return errNotRunning
 	}
+	pid := d.PID
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
 	}
 	for i := 0; i < 100; i++ {
-		if syscall.Kill(pid, 0) != nil {
-			os.Remove(pidFile(stateDir))
+		if !isOurs(pid, stateDir) {
+			if !lockHeld(stateDir) {
+				os.Remove(pidFile(stateDir))
+			}
 			return nil
 		}
 		select {

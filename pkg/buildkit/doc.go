@@ -3,4 +3,9 @@
 // lambdaimg starts itself (state in the user's cache directory). It also
 // reports on and stops that embedded daemon. It never shells out to
 // buildctl, docker or buildx.
+//
+// The embedded daemon holds a flock on daemon.lock in its state directory
+// for its whole life (the launcher passes the locked descriptor to it), so
+// a live daemon is never mistaken for a dead one and never replaced; a
+// daemon running there without a valid pid file is found as an orphan.
 package buildkit

@@ -56,6 +56,9 @@ type LanguageDefaults struct {
 	// OS says, per OS family, what the language's templates take from it.
 	// It applies to every variant of that family, whatever its name.
 	OS map[OS]OSNeeds `yaml:"os,omitempty"`
+	// Missing says, per OS family (or "all"), why the language's runtimes
+	// have no variant there; see Catalog.Missing.
+	Missing map[OS]string `yaml:"missing,omitempty"`
 }
 
 // OSNeeds is what a language's Dockerfile templates take from one OS family:
@@ -93,6 +96,9 @@ type Runtime struct {
 	// Variants the runtime can be built as, with overrides of the language's
 	// variant defaults.
 	Variants map[string]Variant `yaml:"variants"`
+	// Missing says, per OS family (or "all"), why this runtime has no
+	// variant there; it wins over the language's.
+	Missing map[OS]string `yaml:"missing,omitempty"`
 
 	file string // the catalog file this entry came from
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -109,7 +110,7 @@ func TestValidate(t *testing.T) {
 		{name: "dates out of order", old: "deprecated: 2028-10-31", new: "deprecated: 2028-10-31\n    blockCreate: 2028-01-01",
 			want: []string{`runtimes[python3.12].blockCreate: 2028-01-01 is before deprecated (2028-10-31)`}},
 		{name: "ric on 2018.03", old: "variants: {aws: {}}", new: "variants: {aws: {}, al2018.03: {base: amazonlinux:2018.03}}",
-			want: []string{`runtimes[python3.7].variants.al2018.03: the Runtime Interface Client does not support Amazon Linux 2018.03; build on one of [al2 al2023 alpine debian ubuntu centos], or use the aws variant`}},
+			want: []string{`runtimes[python3.7].variants.al2018.03: the Runtime Interface Client does not support Amazon Linux 2018.03 (alami): build on al2, al2023, alpine, debian, ubuntu or centos, or use the aws variant`}},
 		{name: "2018.03 default needs aws", old: "variants: {aws: {}}", new: "variants: {al2023: {}}",
 			want: []string{`runtimes[python3.7].variants: default variant "aws" is not among the variants [al2023]`}},
 		{name: "missing template", tmpl: defaultTemplates{}, old: "al2023: {}, alpine: {}}", new: "al2023: {}, alpine: {template: musl}}",
@@ -363,7 +364,7 @@ func TestReadFileResolvesExtensionsAgainstTheFile(t *testing.T) {
 	if err := os.WriteFile(p, []byte("extends: builtin\nruntimes:\n  - id: python3.12\n    variants:\n      alpine: {extensions: [ext/agent.zip, /abs/x]}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := ReadFile(p)
+	c, err := Read(context.Background(), p, ReadOptions{AllowHostPaths: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,6 +199,11 @@ func (c *Catalog) Targets(sel Selector) ([]Target, error) {
 	if !sel.All && len(sel.Runtimes) == 0 {
 		return nil, ErrNoSelection
 	}
+	for _, v := range sel.Variants {
+		if IsAL1(v) {
+			return nil, ErrAL1
+		}
+	}
 	var runtimes []*Runtime
 	if sel.All {
 		for i := range c.Runtimes {
@@ -217,7 +222,7 @@ func (c *Catalog) Targets(sel Selector) ([]Target, error) {
 	for _, r := range runtimes {
 		names := c.variantNames(r, sel)
 		if len(names) == 0 && !sel.All {
-			return nil, fmt.Errorf("runtime %s has no variant %s: it has %v", r.ID, strings.Join(sel.Variants, ","), sortedKeys(r.Variants))
+			return nil, c.noVariant(r, sel.Variants)
 		}
 		for _, name := range names {
 			t := c.target(r, name)

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -42,39 +40,6 @@ func Parse(file string, data []byte) (*Catalog, error) {
 	return c, nil
 }
 
-// ReadFile parses the catalog at path. Relative extension paths are
-// resolved against the file's directory here, so they stay right when the
-// catalog is laid over another.
-func ReadFile(path string) (*Catalog, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading catalog: %w", err)
-	}
-	c, err := Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Dir(path)
-	resolve := func(vs map[string]Variant) {
-		for name, v := range vs {
-			for i, e := range v.Extensions {
-				if e != "" && !filepath.IsAbs(e) {
-					v.Extensions[i] = filepath.Join(dir, e)
-				}
-			}
-			vs[name] = v
-		}
-	}
-	for l, ld := range c.Languages {
-		resolve(ld.Variants)
-		c.Languages[l] = ld
-	}
-	for i := range c.Runtimes {
-		resolve(c.Runtimes[i].Variants)
-	}
-	return c, nil
-}
-
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 var unknownField = regexp.MustCompile(`^field (\S+) not found in type catalog\.(\w+)$`)
 
@@ -83,22 +48,22 @@ var unknownField = regexp.MustCompile(`^field (\S+) not found in type catalog\.(
 func yamlError(file string, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg := oneLine(strings.TrimPrefix(err.Error(), "yaml: "))
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			return fmt.Errorf("%s:%s: %s", file, m[1], m[2])
+			return errors.New(oneLine(fmt.Sprintf("%s:%s: %s", file, m[1], m[2])))
 		}
-		return fmt.Errorf("%s: %s", file, msg)
+		return errors.New(oneLine(fmt.Sprintf("%s: %s", file, msg)))
 	}
 	errs := make([]error, 0, len(te.Errors))
 	for _, e := range te.Errors {
-		line, msg := "?", e
-		if m := yamlLine.FindStringSubmatch(e); m != nil {
+		line, msg := "?", oneLine(e) // a value echoed may hold a newline
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, msg = m[1], m[2]
 		}
 		if m := unknownField.FindStringSubmatch(msg); m != nil {
 			msg = fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
 		}
-		errs = append(errs, fmt.Errorf("%s:%s: %s", file, line, msg))
+		errs = append(errs, errors.New(oneLine(fmt.Sprintf("%s:%s: %s", file, line, msg))))
 	}
 	return errors.Join(errs...)
 }
@@ -208,6 +173,7 @@ func Overlay(base, c *Catalog) *Catalog {
 		if old, ok := out.Languages[l]; ok {
 			ld.Variants = mergeMaps(old.Variants, ld.Variants)
 			ld.OS = mergeMaps(old.OS, ld.OS)
+			ld.Missing = mergeMaps(old.Missing, ld.Missing)
 			if ld.Image == "" {
 				ld.Image = old.Image
 			}
@@ -220,13 +186,21 @@ func Overlay(base, c *Catalog) *Catalog {
 		}
 		out.Languages[l] = ld
 	}
-	out.Runtimes = append(out.Runtimes, base.Runtimes...)
+	out.Runtimes = append(make([]Runtime, 0, len(base.Runtimes)+len(c.Runtimes)), base.Runtimes...)
+	// Where each id is in out, so the overlay is linear: a catalog of
+	// 64k runtimes took minutes when each entry searched the list.
+	index := make(map[string][]int, len(out.Runtimes))
+	for i, r := range out.Runtimes {
+		index[r.ID] = append(index[r.ID], i)
+	}
 	for _, r := range c.Runtimes {
-		replaced := false
-		for i := range out.Runtimes {
-			if out.Runtimes[i].ID != r.ID {
-				continue
-			}
+		at, ok := index[r.ID]
+		if !ok {
+			index[r.ID] = []int{len(out.Runtimes)}
+			out.Runtimes = append(out.Runtimes, r)
+			continue
+		}
+		for _, i := range at {
 			// A runtime with only id and variants adds variants; one with
 			// a language replaces the entry.
 			if r.Language == "" {
@@ -236,10 +210,6 @@ func Overlay(base, c *Catalog) *Catalog {
 			} else {
 				out.Runtimes[i] = r
 			}
-			replaced = true
-		}
-		if !replaced {
-			out.Runtimes = append(out.Runtimes, r)
 		}
 	}
 	return out

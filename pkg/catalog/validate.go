@@ -22,7 +22,7 @@ type Problem struct {
 	Msg   string
 }
 
-func (p Problem) Error() string { return fmt.Sprintf("%s: %s: %s", p.Where, p.Path, p.Msg) }
+func (p Problem) Error() string { return oneLine(fmt.Sprintf("%s: %s: %s", p.Where, p.Path, p.Msg)) }
 
 // ValidationError holds every problem found in a catalog.
 type ValidationError struct{ Problems []Problem }
@@ -169,6 +169,7 @@ func (v *validator) language(l Language, ld LanguageDefaults) {
 	for _, name := range sortedKeys(ld.Variants) {
 		v.variantFields(v.c.file, path+".variants."+name, ld.Variants[name])
 	}
+	v.missing(v.c.file, path+".missing", ld.Missing, nil)
 	for _, o := range sortedKeys(ld.OS) {
 		p := path + ".os." + string(o)
 		if !contains(RICOSes, o) {
@@ -271,6 +272,7 @@ func (v *validator) runtime(r *Runtime, path string, tags map[string]string) {
 	for _, name := range sortedKeys(r.Variants) {
 		v.variant(r, path+".variants."+name, name)
 	}
+	v.missing(f, path+".missing", r.Missing, r)
 	if def := r.DefaultVariant(); len(r.Variants) > 0 && (r.Default != "" || r.OS.ValidAWS()) {
 		if _, ok := r.Variants[def]; !ok {
 			p := path + ".variants"
@@ -331,8 +333,8 @@ func (v *validator) variant(r *Runtime, path, name string) {
 	}
 	s := resolveVariant(v.c, r, name)
 	switch {
-	case s.OS == AL201803 || name == "al1" || name == "alami":
-		v.addf(f, path, "the Runtime Interface Client does not support Amazon Linux 2018.03; build on one of %s, or use the aws variant (AWS's own base image)", quoteList(RICOSes))
+	case s.OS == AL201803 || IsAL1(name):
+		v.addf(f, path, "%v", ErrAL1)
 		return
 	case s.OS == "":
 		v.addf(f, path+".os", "variant %q needs an os, one of %s", name, quoteList(VariantOSes))
@@ -373,15 +375,6 @@ func (v *validator) templatePath(lang Language, s Variant) (string, bool) {
 		return "", true
 	}
 	return v.tmpl.Dockerfile(lang, s)
-}
-
-func sortedKeys[K ~string, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	return keys
 }
 
 const dateLayout = "2006-01-02"

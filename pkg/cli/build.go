@@ -116,7 +116,7 @@ func (o *buildOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (p
 	if err != nil {
 		return pipeline.Request{}, err
 	}
-	c, tm, err := g.load()
+	c, tm, err := g.load(cmd.Context())
 	if err != nil {
 		return pipeline.Request{}, err
 	}
@@ -124,10 +124,14 @@ func (o *buildOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (p
 	if err != nil {
 		return pipeline.Request{}, err
 	}
+	lim, err := g.limits()
+	if err != nil {
+		return pipeline.Request{}, err
+	}
 	opts.ProgressOut = cmd.ErrOrStderr()
 	logf := func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "lambdaimg: "+f+"\n", a...) }
 	return pipeline.Request{
-		Catalog: c, Templates: tm, Select: sel, Packages: o.packages, Extensions: o.extensions,
+		Catalog: c, Templates: tm, Select: sel, Packages: o.packages, Extensions: o.extensions, ExtensionLimits: lim.extension,
 		Build: opts, StoreDir: o.storeDir, BuildKit: buildkit.Options{Addr: o.addr, Logf: logf},
 		Log: cmd.ErrOrStderr(), Now: env.Now,
 	}, nil
@@ -162,7 +166,7 @@ func finishRun(cmd *cobra.Command, format string, rep *pipeline.Report, err erro
 	}
 	if err == nil {
 		if err = rep.Err(); err != nil && push {
-			err = fmt.Errorf("%w; nothing was pushed", err)
+			err = fmt.Errorf("%w; the runtime variants they belong to were held back (no tag of theirs moved)", err)
 		}
 	}
 	return errors.Join(err, perr)

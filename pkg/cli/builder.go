@@ -27,6 +27,7 @@ type builderStatus struct {
 	Platforms []string `json:"platforms"`
 	Embedded  bool     `json:"embedded"`
 	PID       int      `json:"pid,omitempty"`
+	Orphan    bool     `json:"orphan,omitempty"`
 	StateDir  string   `json:"stateDir,omitempty"`
 }
 
@@ -52,7 +53,8 @@ func newBuilderStatusCmd() *cobra.Command {
 				Embedded: conn.Source == buildkit.SourceEmbedded}
 			if st.Embedded {
 				st.StateDir = buildkit.DefaultStateDir()
-				st.PID, _ = buildkit.EmbeddedPID(st.StateDir)
+				d, _ := buildkit.FindEmbedded(st.StateDir)
+				st.PID, st.Orphan = d.PID, d.Orphan
 			}
 			return st.print(cmd.OutOrStdout(), output)
 		},
@@ -92,6 +94,9 @@ func (st builderStatus) print(w io.Writer, format string) error {
 	fmt.Fprintf(w, "address:   %s (%s)\nversion:   %s\nplatforms: %v\n", st.Address, st.Source, st.Version, st.Platforms)
 	if st.Embedded {
 		fmt.Fprintf(w, "pid:       %d\nstate:     %s\n", st.PID, st.StateDir)
+		if st.Orphan {
+			fmt.Fprintln(w, "note:      the pid file does not name this daemon; `lambdaimg builder stop` ends it")
+		}
 	}
 	return nil
 }

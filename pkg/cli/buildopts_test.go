@@ -135,7 +135,7 @@ func TestFinishRun(t *testing.T) {
 	}{
 		{name: "all good", rep: &pipeline.Report{Images: []build.Result{ok}}},
 		{name: "a failure", rep: &pipeline.Report{Images: []build.Result{ok, bad}}, wantErr: "1 of 2 image(s) failed", stderr: "7 | RUN x"},
-		{name: "a failure with push", rep: &pipeline.Report{Images: []build.Result{bad}}, push: true, wantErr: "nothing was pushed"},
+		{name: "a failure with push", rep: &pipeline.Report{Images: []build.Result{bad}}, push: true, wantErr: "were held back"},
 		{name: "skipped when named", rep: &pipeline.Report{Images: []build.Result{skipped}}, wantErr: "could not be built"},
 		{name: "skipped with --all", rep: &pipeline.Report{Images: []build.Result{skipped}, All: true}},
 		{name: "the run's own error", rep: &pipeline.Report{Images: []build.Result{ok}}, runErr: errors.New("push: 401"), wantErr: "push: 401"},

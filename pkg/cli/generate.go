@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
 	"github.com/spf13/cobra"
@@ -52,7 +53,9 @@ DIR/<runtime>/<variant> (--dir): the Dockerfile, /lambda-entrypoint.sh, the
 runtime bootstrap and anything else the build needs. Output is byte-identical
 on every run. The Dockerfile builds for every architecture of the target; pass
 --platform to select only targets that have it. The written directories go to
-stdout (-o json: one object per context).`
+stdout (-o json: one object per context); the files a target's extensions
+come from, what the catalog takes from this machine, are listed on stderr and
+in the JSON ("extensions").`
 	generateExample = `  lambdaimg generate --runtime python3.12 --dir contexts
   lambdaimg generate --runtime nodejs18.x --os debian
   lambdaimg generate --all --os alpine --platform linux/arm64 -o json`
@@ -66,13 +69,18 @@ func (o *generateOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	if err != nil {
 		return err
 	}
-	c, tm, err := g.load()
+	c, tm, err := g.load(cmd.Context())
 	if err != nil {
 		return err
 	}
 	out, err := pipeline.Generate(c, tm, sel, o.dir)
 	if err != nil {
 		return usage(err)
+	}
+	for _, gen := range out {
+		if len(gen.Extensions) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "note: %s takes extensions from this machine: %s\n", gen.Target, strings.Join(gen.Extensions, ", "))
+		}
 	}
 	if o.format == formatJSON {
 		return writeJSON(cmd.OutOrStdout(), out)

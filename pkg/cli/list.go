@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/support"
 	"github.com/spf13/cobra"
 )
 
@@ -29,6 +30,9 @@ type runtimeInfo struct {
 	BlockCreate    string   `json:"blockCreate,omitempty"`
 	BlockUpdate    string   `json:"blockUpdate,omitempty"`
 	IsDeprecated   bool     `json:"isDeprecated"`
+	// Missing gives, for each OS family a custom image could be built on
+	// where the runtime has no variant, the catalog's reason.
+	Missing map[string]string `json:"missing,omitempty"`
 }
 
 func newListCmd(g *globalOptions, env Env) *cobra.Command {
@@ -43,19 +47,22 @@ func newListCmd(g *globalOptions, env Env) *cobra.Command {
 			if err := checkFormat(cmd, &o.output, formatTable, formatJSON, formatMarkdown); err != nil {
 				return err
 			}
-			c, _, err := g.load()
+			c, _, err := g.load(cmd.Context())
 			if err != nil {
 				return err
 			}
 			rows := listRuntimes(c, env)
 			out := cmd.OutOrStdout()
 			if o.output == "markdown" {
-				return writeMatrix(out, c)
+				return writeMatrix(out, c, rows)
 			}
 			if o.output == "json" {
 				return writeJSON(out, rows)
 			}
-			return writeList(out, rows)
+			if err := writeList(out, rows); err != nil {
+				return err
+			}
+			return writeMissing(out, rows, "\nNot built (runtime, OS: why):\n", "  %s, %s: %s\n")
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json, or markdown (the support matrix in README.md)")
@@ -105,18 +112,67 @@ func listRuntimes(c *catalog.Catalog, env Env) []runtimeInfo {
 			info.Variants = append(info.Variants, v)
 		}
 		sort.Strings(info.Variants)
+		for o, why := range c.Missing(r) {
+			if info.Missing == nil {
+				info.Missing = map[string]string{}
+			}
+			if why == "" {
+				why = noReason
+			}
+			info.Missing[string(o)] = why
+		}
 		rows = append(rows, info)
 	}
 	return rows
 }
 
+// noReason stands for a missing cell the catalog gives no reason for.
+const noReason = "no reason given in the catalog"
+
+// writeMissing writes, after the list or the matrix, the OS families each
+// runtime is not built on and why: head once, then line per cell
+// (runtime, OS, reason). Runtimes missing everywhere for one reason take
+// one line, with OS "any".
+func writeMissing(w io.Writer, rows []runtimeInfo, head, line string) error {
+	if _, err := io.WriteString(w, head); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		oses := make([]string, 0, len(r.Missing))
+		same := true
+		for o, why := range r.Missing {
+			oses = append(oses, o)
+			same = same && why == r.Missing[oses[0]]
+		}
+		sort.Strings(oses)
+		if same && len(oses) == len(catalog.RICOSes) {
+			oses = []string{"any"}
+		}
+		for _, o := range oses {
+			why := r.Missing[o]
+			if o == "any" {
+				why = r.Missing[string(catalog.RICOSes[0])]
+			}
+			if _, err := fmt.Fprintf(w, line, r.ID, o, why); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// supportMark is how the matrix shows how far CI takes a cell.
+var supportMark = map[support.Level]string{support.LevelInvoked: "●", support.LevelRendered: "○"}
+
 // writeMatrix writes the support matrix: one row per runtime and variant,
-// with the architectures it is built for. README.md embeds it.
-func writeMatrix(w io.Writer, c *catalog.Catalog) error {
+// with the architectures it is built for, then the OS families each runtime
+// is not built on and why. README.md embeds it.
+func writeMatrix(w io.Writer, c *catalog.Catalog, rows []runtimeInfo) error {
 	ts, err := c.Targets(catalog.Selector{All: true})
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "%s: %s; %s: %s.\n\n", supportMark[support.LevelInvoked], support.LevelInvoked, supportMark[support.LevelRendered], support.LevelRendered)
 	fmt.Fprintln(w, "| Runtime | Variant | Built on | x86_64 | arm64 | AWS OS | Deprecated |")
 	fmt.Fprintln(w, "|---|---|---|:-:|:-:|---|---|")
 	for _, t := range ts {
@@ -128,7 +184,7 @@ func writeMatrix(w io.Writer, c *catalog.Catalog) error {
 		mark := func(a catalog.Arch) string {
 			for _, x := range t.Arches {
 				if x == a {
-					return "✓"
+					return supportMark[support.Of(support.Cell{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: a})]
 				}
 			}
 			return ""
@@ -142,13 +198,15 @@ func writeMatrix(w io.Writer, c *catalog.Catalog) error {
 			return err
 		}
 	}
-	return nil
+	return writeMissing(w, rows, "\nNot built, and why:\n\n| Runtime | OS | Why not |\n|---|---|---|\n", "| %s | %s | %s |\n")
 }
 
 const (
 	listLong = `List every runtime of the catalog with its language version, the OS AWS
 builds it on, its architectures, its variants (the default one marked *) and
-its deprecation date. Runtimes past their deprecation date are marked.`
+its deprecation date. Runtimes past their deprecation date are marked. Then
+the OS families a runtime has no custom image on, with the catalog's
+reason ("missing" in the JSON).`
 	listExample = `  lambdaimg list
   lambdaimg list -o json | jq '.[] | select(.isDeprecated | not) | .id'
   lambdaimg list --catalog my-runtimes.yaml

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,26 +12,30 @@ import (
 )
 
 type globalOptions struct {
-	catalog   string
-	templates string
+	catalog        string
+	templates      string
+	allowHostPaths bool
+	limitFlags     []string
+	getenv         func(string) string
 }
 
-// load reads, merges and validates the catalog and the templates.
-func (g *globalOptions) load() (*catalog.Catalog, *render.Templates, error) {
-	var tfs fs.FS
-	if g.templates != "" {
-		if st, err := os.Stat(g.templates); err != nil || !st.IsDir() {
-			return nil, nil, &UsageError{fmt.Errorf("--templates %s: not a directory", g.templates)}
-		}
-		tfs = os.DirFS(g.templates)
-	} else {
-		sub, err := fs.Sub(lambdaimg.Templates, "templates")
-		if err != nil {
-			return nil, nil, err
-		}
-		tfs = sub
+// limits returns the limits of $LAMBDAIMG_LIMITS and --limit.
+func (g *globalOptions) limits() (limits, error) {
+	getenv := g.getenv
+	if getenv == nil {
+		getenv = os.Getenv
 	}
-	tm, err := render.Load(tfs)
+	return parseLimits(getenv(limitsEnv), g.limitFlags)
+}
+
+// load reads, merges and validates the catalog and the templates; a
+// cancelled ctx stops the reading.
+func (g *globalOptions) load(ctx context.Context) (*catalog.Catalog, *render.Templates, error) {
+	lim, err := g.limits()
+	if err != nil {
+		return nil, nil, err
+	}
+	tm, err := g.loadTemplates()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,7 +44,9 @@ func (g *globalOptions) load() (*catalog.Catalog, *render.Templates, error) {
 		return nil, nil, err
 	}
 	if g.catalog != "" {
-		user, err := catalog.ReadFile(g.catalog)
+		opts := lim.catalog
+		opts.AllowHostPaths = g.allowHostPaths
+		user, err := catalog.Read(ctx, g.catalog, opts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -53,4 +60,19 @@ func (g *globalOptions) load() (*catalog.Catalog, *render.Templates, error) {
 		return nil, nil, fmt.Errorf("the catalog has problems:\n%w", err)
 	}
 	return c, tm, nil
+}
+
+// loadTemplates loads --templates, else the built-in templates.
+func (g *globalOptions) loadTemplates() (*render.Templates, error) {
+	if g.templates == "" {
+		sub, err := fs.Sub(lambdaimg.Templates, "templates")
+		if err != nil {
+			return nil, err
+		}
+		return render.Load(sub)
+	}
+	if st, err := os.Stat(g.templates); err != nil || !st.IsDir() {
+		return nil, &UsageError{fmt.Errorf("--templates %s: not a directory", g.templates)}
+	}
+	return render.Load(os.DirFS(g.templates))
 }

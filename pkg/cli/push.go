@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +25,7 @@ type pushOptions struct {
 	imageRefs  string
 	format     string
 	noVerify   bool
+	noAttach   bool
 	insecure   bool
 	dryRun     bool
 }
@@ -72,6 +74,7 @@ func (o *pushOptions) bindTargets(cmd *cobra.Command, jobsFlag string) {
 	}
 	f.StringVar(&o.imageRefs, "image-refs", "", "also write the published references to this file, one per line")
 	f.BoolVar(&o.noVerify, "no-verify", false, "publish images even if they fail verification")
+	f.BoolVar(&o.noAttach, "no-attach", false, "do not attach the SBOM and changelog referrers to newly tagged images")
 	f.BoolVar(&o.insecure, "insecure", false, "allow plain-HTTP registries (localhost and 127.0.0.1 always are)")
 }
 
@@ -88,7 +91,7 @@ func (o *pushOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (*p
 		return nil, &UsageError{fmt.Errorf("--tags: %w", err)}
 	}
 	req := &pipeline.PublishRequest{StoreDir: o.storeDir, Runtimes: o.runtimes, Variants: o.variants, Tags: scheme,
-		Jobs: o.jobs, Insecure: o.insecure, DryRun: o.dryRun, NoVerify: o.noVerify,
+		Jobs: o.jobs, Insecure: o.insecure, DryRun: o.dryRun, NoVerify: o.noVerify, NoAttach: o.noAttach,
 		UserAgent: "lambdaimg/" + Version, Log: cmd.ErrOrStderr(), Now: env.Now}
 	for _, p := range o.platforms {
 		a, err := catalog.ParsePlatform(p)
@@ -97,7 +100,7 @@ func (o *pushOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (*p
 		}
 		req.Arches = append(req.Arches, string(a))
 	}
-	if req.Registries, req.Namespace, err = o.targets(g); err != nil {
+	if req.Registries, req.Namespace, err = o.targets(cmd.Context(), g); err != nil {
 		return nil, err
 	}
 	if o.imageRefs != "" {
@@ -112,7 +115,7 @@ func (o *pushOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (*p
 
 // targets returns the registries and, for bare registry hosts, the
 // catalog's namespace (the catalog is read only when needed).
-func (o *pushOptions) targets(g *globalOptions) ([]string, string, error) {
+func (o *pushOptions) targets(ctx context.Context, g *globalOptions) ([]string, string, error) {
 	bare := len(o.registries) == 0
 	for _, r := range o.registries {
 		bare = bare || !strings.Contains(strings.TrimSuffix(r, "/"), "/")
@@ -120,7 +123,7 @@ func (o *pushOptions) targets(g *globalOptions) ([]string, string, error) {
 	if !bare {
 		return o.registries, "", nil
 	}
-	c, _, err := g.load()
+	c, _, err := g.load(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -154,6 +157,9 @@ func (o *pushOptions) print(cmd *cobra.Command, res publish.Result) error {
 			fmt.Fprintln(w, ref)
 		}
 	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+	}
 	return nil
 }
 
@@ -176,6 +182,13 @@ a registry are not sent again, a blob shared by several images is uploaded once
 per registry (and mounted into the other repositories), unchanged tags are left
 alone, and tags are written last, so an interrupted push never leaves a tag on
 anything incomplete: run it again to finish.
+
+Only what is new moves: a dated tag is written only for a digest not yet
+published, and a runtime variant with an architecture missing from the run or
+failing verification is held back whole (a note says so). Each newly tagged
+image gets an SPDX SBOM and a changelog against the image its tag named before,
+attached as OCI referrers (the sha256-<digest> tag where the registry has no
+referrers API); the tag keeps naming the image (--no-attach leaves them out).
 
 Credentials come from the docker config (docker login, credential helpers) and,
 for Amazon ECR and ECR Public, from the AWS credential chain.

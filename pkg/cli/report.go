@@ -34,6 +34,9 @@ func printReport(cmd *cobra.Command, rep *pipeline.Report) error {
 		for _, ref := range rep.Published.Refs {
 			fmt.Fprintln(out, ref)
 		}
+		for _, n := range rep.Published.Notes {
+			fmt.Fprintln(errOut, "note:", n)
+		}
 	}
 	return nil
 }

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -28,6 +31,8 @@ func IsUsage(err error) bool {
 type Env struct {
 	Now    func() time.Time
 	Stderr io.Writer
+	// Getenv reads the environment (default os.Getenv).
+	Getenv func(string) string
 }
 
 // New returns the lambdaimg command tree.
@@ -35,7 +40,10 @@ func New(env Env) *cobra.Command {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	g := &globalOptions{}
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	g := &globalOptions{getenv: env.Getenv}
 	root := &cobra.Command{
 		Use:           "lambdaimg",
 		Short:         "Build, test and publish AWS Lambda container images",
@@ -51,8 +59,7 @@ func New(env Env) *cobra.Command {
 		root.SetErr(env.Stderr)
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
-	root.PersistentFlags().StringVar(&g.catalog, "catalog", "", "catalog file to use instead of the built-in runtimes.yaml (with 'extends: builtin' it adds to it)")
-	root.PersistentFlags().StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
+	g.bind(root)
 	root.AddCommand(
 		newListCmd(g, env),
 		newGenerateCmd(g),
@@ -64,8 +71,52 @@ func New(env Env) *cobra.Command {
 		newPushCmd(g, env),
 		newVerifyCmd(g, env),
 		newVersionCmd(),
+		newCICmd(g),
+		newPlanCmd(g),
+		newRollbackCmd(g),
+		newDiffCmd(),
 	)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes the argument errors of cmd and every command under it
+// usage errors (exit 2), and makes the commands that only group others
+// (lambdaimg, builder) refuse an argument that names none of them: alone,
+// they print their help.
+func usageArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
+	}
+	switch {
+	case cmd.HasSubCommands() && !cmd.Runnable():
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &UsageError{unknownCommand(c, args[0])}
+			}
+			return c.Help()
+		}
+	case cmd.Args != nil:
+		check := cmd.Args
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return &UsageError{err}
+			}
+			return nil
+		}
+	}
+}
+
+func unknownCommand(c *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return errors.New(msg)
 }
 
 const (
@@ -83,3 +134,12 @@ through the emulator, and publishes them with go-containerregistry.`
   lambdaimg push --registry public.ecr.aws/my-alias
   lambdaimg builder status`
 )
+
+// bind binds the flags every command takes.
+func (g *globalOptions) bind(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVar(&g.catalog, "catalog", "", "catalog file to use instead of the built-in runtimes.yaml (with 'extends: builtin' it adds to it)")
+	f.StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
+	f.BoolVar(&g.allowHostPaths, "allow-host-paths", false, "let the --catalog name extension paths outside its own directory (absolute paths, '..', links out); without it they are refused")
+	f.StringArrayVar(&g.limitFlags, "limit", nil, limitUsage)
+}

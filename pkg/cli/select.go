@@ -47,6 +47,7 @@ var flagOf = map[string]string{
 	pipeline.FieldPackage:   "--package",
 	pipeline.FieldExtension: "--extension",
 	pipeline.FieldHandler:   "--handler",
+	pipeline.FieldDir:       "--dir",
 }
 
 // usage turns a pipeline's request error into a usage error naming the

@@ -22,7 +22,12 @@ func newVerifyCmd(g *globalOptions, env Env) *cobra.Command {
 		Short:   "Check images against what AWS Lambda accepts",
 		Long:    verifyLong,
 		Example: verifyExample,
-		Args:    cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("name at least one image to verify: REF or oci:DIR[:REFNAME]")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerify(cmd, o, args)
 		},

@@ -1,24 +1,16 @@
-// Package extension lays out Lambda extensions for an image: it turns
-// directories, zip files (which Dockerfile ADD does not unpack) and single
-// executables into one directory tree that is copied onto /opt, so every
-// extension ends up executable under /opt/extensions, where Lambda and the
-// Runtime Interface Emulator start them.
 package extension
 
 import (
-	"archive/zip"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
-
-	"github.com/lambdaimg/lambdaimg/internal/fileutil"
+	"syscall"
 )
 
 // Layout writes the extensions at paths into dst, laid out as /opt:
@@ -27,155 +19,241 @@ import (
 //     any other directory's files are the extensions themselves;
 //   - any other file is one extension, /opt/extensions/<name>.
 //
-// Files under extensions/ are made executable. Zip entries that would land
-// outside dst (absolute paths, "..", links) are refused.
-func Layout(dst string, paths []string) error {
-	for _, p := range paths {
-		st, err := os.Stat(p)
+// Files directly under extensions/ are made executable. A path given is
+// followed if it is a symbolic link (naming it is consent); below it,
+// links, FIFOs, devices and sockets are refused, as are zip entries that
+// would land outside dst (absolute paths, "..", links), a file laid out
+// twice and anything over lim (zero fields take DefaultLimits). Layout stops
+// when ctx is cancelled. dst must be absent or empty; when Layout fails it
+// leaves nothing in dst (and removes dst if it made it).
+func Layout(ctx context.Context, dst string, paths []string, lim Limits) (err error) {
+	created, err := prepare(dst)
+	if err != nil {
+		return err
+	}
+	l := &layout{
+		budget: budget{ctx: ctx, lim: lim.withDefaults()},
+		dst:    dst,
+		owner:  map[string]string{},
+		dirs:   map[string]bool{},
+	}
+	defer func() {
 		if err != nil {
+			clean(dst, created)
+		}
+	}()
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		l.src = p
+		if err := l.add(p); err != nil {
 			return fmt.Errorf("extension %s: %w", p, err)
 		}
-		switch {
-		case st.IsDir():
-			if sub, err := os.Stat(filepath.Join(p, "extensions")); err == nil && sub.IsDir() {
-				err = copyTree(p, dst)
-			} else {
-				err = copyTree(p, filepath.Join(dst, "extensions"))
-			}
-			if err != nil {
-				return fmt.Errorf("extension %s: %w", p, err)
-			}
-		case strings.HasSuffix(strings.ToLower(p), ".zip"):
-			if err := unzip(p, dst); err != nil {
-				return fmt.Errorf("extension %s: %w", p, err)
-			}
-		default:
-			target := filepath.Join(dst, "extensions", filepath.Base(p))
-			if _, err := os.Stat(target); err == nil {
-				return fmt.Errorf("extension %s: another extension is already named %s", p, filepath.Base(p))
-			}
-			if err := fileutil.Copy(p, target, 0o755); err != nil {
-				return fmt.Errorf("extension %s: %w", p, err)
-			}
-		}
 	}
-	ext := filepath.Join(dst, "extensions")
-	entries, err := os.ReadDir(ext)
-	if err != nil {
-		return fmt.Errorf("no extensions/ in what was given: %w", err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			if err := os.Chmod(filepath.Join(ext, e.Name()), 0o755); err != nil {
-				return err
-			}
-		}
+	if l.executables == 0 {
+		return fmt.Errorf("extensions %s: nothing lands in /opt/extensions (a zip or directory with extensions/ is a layer: its extensions/ must hold the executables)",
+			strings.Join(paths, ", "))
 	}
 	return nil
 }
 
-// safeJoin returns dst/name, or an error when name would escape dst.
-func safeJoin(dst, name string) (string, error) {
-	clean := path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
-	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") ||
-		clean != "/"+strings.TrimSuffix(name, "/") || strings.HasPrefix(clean, "/..") {
-		return "", fmt.Errorf("refusing the zip entry %q: it would land outside the extension (zip slip)", name)
-	}
-	return filepath.Join(dst, filepath.FromSlash(clean)), nil
+// layout is one Layout run.
+type layout struct {
+	budget
+	dst         string
+	src         string            // the path being laid out
+	owner       map[string]string // file under /opt -> the path that put it there
+	dirs        map[string]bool   // directories under /opt made so far
+	executables int               // files directly under extensions/
 }
 
-func unzip(src, dst string) error {
-	zr, err := zip.OpenReader(src)
+func (l *layout) add(p string) error {
+	st, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		target, err := safeJoin(dst, f.Name)
+	switch {
+	case st.IsDir():
+		// The path given is followed; what is below it is not.
+		root, err := filepath.EvalSymlinks(p)
 		if err != nil {
 			return err
 		}
-		mode := f.Mode()
-		switch {
-		case mode&fs.ModeSymlink != 0:
-			return fmt.Errorf("refusing the zip entry %q: symbolic links could point outside the extension", f.Name)
-		case f.FileInfo().IsDir():
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			continue
+		if sub, serr := os.Lstat(filepath.Join(root, "extensions")); serr == nil && sub.IsDir() {
+			return l.tree(root, "")
 		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return err
-		}
-		perm := mode.Perm() | 0o644
-		if mode.Perm()&0o111 != 0 {
-			perm |= 0o755
-		}
-		err = fileutil.Write(target, rc, perm)
-		rc.Close()
-		if err != nil {
-			return err
-		}
+		return l.tree(root, "extensions")
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("it is %s: give a regular file, a directory or a zip", kind(st.Mode()))
+	case strings.HasSuffix(strings.ToLower(p), ".zip"):
+		return l.unzip(p)
 	}
-	return nil
+	f, _, err := openRegular(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return l.write(path.Join("extensions", filepath.Base(p)), f, 0o755)
 }
 
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+// tree copies the directory src to prefix under /opt.
+func (l *layout) tree(src, prefix string) error {
+	before := len(l.owner)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		switch {
+		if err := l.ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		rel = path.Join(prefix, filepath.ToSlash(rel))
+		switch t := d.Type(); {
 		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type()&fs.ModeSymlink != 0:
+			if rel == "." {
+				return nil
+			}
+			return l.mkdir(rel)
+		case t&fs.ModeSymlink != 0:
 			return fmt.Errorf("%s is a symbolic link; give the file itself", p)
+		case !t.IsRegular():
+			return fmt.Errorf("%s is %s: only regular files and directories are laid out", p, kind(t))
 		}
-		info, err := d.Info()
+		f, st, err := openRegular(p)
 		if err != nil {
 			return err
 		}
-		return fileutil.Copy(p, target, info.Mode().Perm()|0o644)
+		defer f.Close()
+		return l.write(rel, f, st.Mode().Perm()|0o644)
 	})
+	if err == nil && len(l.owner) == before {
+		return errors.New("the directory holds no files")
+	}
+	return err
 }
 
-// Digest hashes a laid-out tree (paths, modes and contents), for build keys.
-func Digest(dir string) (string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files = append(files, p)
-		}
+// mkdir makes the directory rel under /opt, counting it once.
+func (l *layout) mkdir(rel string) error {
+	if l.dirs[rel] {
+		return nil
+	}
+	if err := l.entry(rel); err != nil {
 		return err
-	})
+	}
+	l.dirs[rel] = true
+	return l.hide(os.MkdirAll(filepath.Join(l.dst, filepath.FromSlash(rel)), 0o755))
+}
+
+// write writes r to rel under /opt, which nothing may have written before.
+func (l *layout) write(rel string, r io.Reader, perm fs.FileMode) error {
+	if prev, ok := l.owner[rel]; ok {
+		return fmt.Errorf("/opt/%s is also laid out by %s: refusing to pick one", rel, prev)
+	}
+	if err := l.entry(rel); err != nil {
+		return err
+	}
+	l.owner[rel] = l.src
+	if path.Dir(rel) == "extensions" {
+		perm = 0o755
+		l.executables++
+	}
+	if dir := path.Dir(rel); dir != "." {
+		if err := l.mkdir(dir); err != nil {
+			return err
+		}
+	}
+	target := filepath.Join(l.dst, filepath.FromSlash(rel))
+	out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return "", err
+		return l.hide(err)
 	}
-	sort.Strings(files)
-	h := sha256.New()
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			return "", err
-		}
-		rel, _ := filepath.Rel(dir, f)
-		fmt.Fprintf(h, "%s %o %d\n", filepath.ToSlash(rel), st.Mode().Perm(), st.Size())
-		in, err := os.Open(f)
-		if err != nil {
-			return "", err
-		}
-		_, err = io.Copy(h, in)
-		in.Close()
-		if err != nil {
-			return "", err
+	if err := l.copy(out, r, "the extensions laid out"); err != nil {
+		out.Close()
+		return l.hide(err)
+	}
+	if err := out.Close(); err != nil {
+		return l.hide(err)
+	}
+	return l.hide(os.Chmod(target, perm)) // whatever the umask
+}
+
+// hide names files under dst by their place in the image, /opt/..., so
+// messages do not show the temporary directory Layout writes into. It is
+// applied where the error is made, before anything wraps it.
+func (l *layout) hide(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if rest, ok := strings.CutPrefix(pe.Path, l.dst); ok {
+			pe.Path = "/opt" + rest
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return err
+}
+
+// openRegular opens p for reading only if it is a regular file, without
+// blocking on a FIFO put in its place.
+func openRegular(p string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s is %s: only regular files are read", p, kind(st.Mode()))
+	}
+	return f, st, nil
+}
+
+// kind names a file type for messages.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
+}
+
+// prepare makes sure dst is an empty directory and says whether it made it.
+func prepare(dst string) (bool, error) {
+	entries, err := os.ReadDir(dst)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true, os.MkdirAll(dst, 0o755)
+	case err != nil:
+		return false, err
+	case len(entries) > 0:
+		return false, fmt.Errorf("laying out extensions into %s: the directory is not empty", dst)
+	}
+	return false, nil
+}
+
+// clean removes what a failed Layout wrote.
+func clean(dst string, created bool) {
+	if created {
+		os.RemoveAll(dst)
+		return
+	}
+	entries, _ := os.ReadDir(dst)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(dst, e.Name()))
+	}
 }

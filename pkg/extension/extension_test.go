@@ -2,6 +2,7 @@ package extension
 
 import (
 	"archive/zip"
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func TestLayout(t *testing.T) {
 		{"zipped-ext-lib/lib.so", 0o644, "lib"},
 	})
 	dst := t.TempDir()
-	if err := Layout(dst, []string{dir, layerDir, single, z}); err != nil {
+	if err := Layout(context.Background(), dst, []string{dir, layerDir, single, z}, Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -100,7 +101,7 @@ func TestZipSlip(t *testing.T) {
 			z := makeZip(t, []entry{{name, 0o644, "pwned"}})
 			dst := filepath.Join(t.TempDir(), "opt")
 			os.MkdirAll(dst, 0o755)
-			err := Layout(dst, []string{z})
+			err := Layout(context.Background(), dst, []string{z}, Limits{})
 			if err == nil || !strings.Contains(err.Error(), "zip slip") {
 				t.Fatalf("Layout = %v, want a zip-slip refusal", err)
 			}
@@ -113,18 +114,61 @@ func TestZipSlip(t *testing.T) {
 
 func TestZipSymlinkRefused(t *testing.T) {
 	z := makeZip(t, []entry{{"extensions/link", fs.ModeSymlink | 0o777, "/etc/passwd"}})
-	if err := Layout(t.TempDir(), []string{z}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+	if err := Layout(context.Background(), t.TempDir(), []string{z}, Limits{}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("Layout = %v, want a refusal of the link", err)
 	}
 }
 
 func TestLayoutErrors(t *testing.T) {
-	if err := Layout(t.TempDir(), []string{"/nonexistent/ext.zip"}); err == nil || !strings.Contains(err.Error(), "/nonexistent/ext.zip") {
+	if err := Layout(context.Background(), t.TempDir(), []string{"/nonexistent/ext.zip"}, Limits{}); err == nil || !strings.Contains(err.Error(), "/nonexistent/ext.zip") {
 		t.Errorf("missing file: %v", err)
 	}
 	notZip := filepath.Join(t.TempDir(), "bad.zip")
 	os.WriteFile(notZip, []byte("not a zip"), 0o644)
-	if err := Layout(t.TempDir(), []string{notZip}); err == nil || !strings.Contains(err.Error(), "bad.zip") {
+	if err := Layout(context.Background(), t.TempDir(), []string{notZip}, Limits{}); err == nil || !strings.Contains(err.Error(), "bad.zip") {
 		t.Errorf("corrupt zip: %v", err)
+	}
+}
+
+// TestCopyErrorsReported: an extension directory that cannot be copied
+// whole is an error, never a layout with files silently missing.
+func TestCopyErrorsReported(t *testing.T) {
+	tests := []struct {
+		name  string
+		layer bool // the directory holds extensions/ (a layer)
+	}{
+		{"layer directory", true},
+		{"plain directory", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := t.TempDir()
+			files := src
+			if tc.layer {
+				files = filepath.Join(src, "extensions")
+				os.MkdirAll(files, 0o755)
+			}
+			// WalkDir visits a-link before z-agent: the link's refusal
+			// must not leave a layout without z-agent looking complete.
+			if err := os.Symlink("/etc/passwd", filepath.Join(files, "a-link")); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(files, "z-agent"), []byte("#!/bin/sh"), 0o755)
+			err := Layout(context.Background(), t.TempDir(), []string{src}, Limits{})
+			if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+				t.Fatalf("Layout = %v, want the link refused", err)
+			}
+		})
+	}
+}
+
+func TestZipDuplicateEntries(t *testing.T) {
+	z := makeZip(t, []entry{
+		{"extensions/agent", 0o755, "first"},
+		{"extensions/agent", 0o755, "second"},
+	})
+	err := Layout(context.Background(), t.TempDir(), []string{z}, Limits{})
+	if err == nil || !strings.Contains(err.Error(), `"extensions/agent" twice`) {
+		t.Fatalf("Layout = %v, want the duplicate entry refused", err)
 	}
 }

@@ -21,5 +21,18 @@ const (
 	Default  = Prefix + "default"      // "true" for the runtime's default variant
 	BuildKey = Prefix + "build.sha256" // inputs plus build options
 	Created  = "org.opencontainers.image.created"
-	RefName  = "org.opencontainers.image.ref.name"
+	// BaseName and BaseDigest (OCI's own annotations) name the final
+	// stage's base image as built on: its reference and the digest it
+	// resolved to (an index for multi-platform bases).
+	BaseName   = "org.opencontainers.image.base.name"
+	BaseDigest = "org.opencontainers.image.base.digest"
+	// Bases is JSON, image argument (BASE_IMAGE, BUILD_IMAGE) ->
+	// {ref, digest, config}: every base the build checked, with the
+	// digest of its config for the built platform, so that a plan can
+	// tell a move of one platform from a move of another.
+	Bases = Prefix + "bases"
+	// RIC is the Runtime Interface Client version built in ("" for AWS's
+	// own images, which bring theirs).
+	RIC     = Prefix + "ric"
+	RefName = "org.opencontainers.image.ref.name"
 )

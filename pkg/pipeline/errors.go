@@ -8,6 +8,7 @@ const (
 	FieldPackage   = "package"   // an extra OS package
 	FieldExtension = "extension" // an extension path
 	FieldHandler   = "handler"   // the function the smoke test runs
+	FieldDir       = "dir"       // where generate writes
 )
 
 // RequestError is a request that cannot run as asked: what the user must

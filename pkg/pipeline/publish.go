@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
@@ -29,6 +30,9 @@ type PublishRequest struct {
 	Runtimes, Variants, Arches []string
 	// Only, when set, limits the push to these store refs.
 	Only map[string]bool
+	// Expected names, per runtime/variant, the architectures that must
+	// move together (see publish.WithExpected); default: the store's.
+	Expected map[string][]string
 	// Tags are the kinds of tags to write (default every kind).
 	Tags publish.TagScheme
 	// Jobs bounds the requests per registry (default 8).
@@ -36,8 +40,9 @@ type PublishRequest struct {
 	// ImageRefs, when set, receives the published references.
 	ImageRefs io.Writer
 	// Insecure allows plain-HTTP registries; DryRun writes nothing;
-	// NoVerify publishes images that fail verification.
-	Insecure, DryRun, NoVerify bool
+	// NoVerify publishes images that fail verification; NoAttach leaves
+	// out the SBOM and changelog referrers.
+	Insecure, DryRun, NoVerify, NoAttach bool
 	// UserAgent names lambdaimg to registries.
 	UserAgent string
 	// Log receives progress (normally stderr).
@@ -81,14 +86,12 @@ func Publish(ctx context.Context, req PublishRequest) (publish.Result, error) {
 	if len(req.Arches) > 0 {
 		popts = append(popts, publish.WithArches(req.Arches...))
 	}
+	if req.Expected != nil {
+		popts = append(popts, publish.WithExpected(req.Expected))
+	}
 	plan, err := publish.Plan(entries, req.Registries, popts...)
 	if err != nil {
 		return publish.Result{}, err
-	}
-	for _, a := range plan {
-		for _, n := range a.Notes {
-			fmt.Fprintf(req.Log, "note: %s: %s\n", a.Repository, n)
-		}
 	}
 	p, err := req.publisher()
 	if err != nil {
@@ -105,6 +108,9 @@ func (req *PublishRequest) entries() ([]store.Entry, error) {
 	st, err := store.Open(req.StoreDir)
 	if err != nil {
 		return nil, err
+	}
+	if rec := st.Recovered(); rec != nil && req.Log != nil {
+		fmt.Fprintln(req.Log, "warning:", rec)
 	}
 	all, err := st.List()
 	if err != nil {
@@ -166,6 +172,13 @@ func (req *PublishRequest) publisher() (publish.Publisher, error) {
 		return nil, err
 	}
 	var p publish.Publisher = r
+	if !req.DryRun && !req.NoAttach {
+		l, err := inventory.NewLoader(req.Insecure)
+		if err != nil {
+			return nil, err
+		}
+		p = publish.Attach(r, r, l)
+	}
 	if req.DryRun {
 		p = publish.DryRun(r)
 	} else if req.ImageRefs != nil {

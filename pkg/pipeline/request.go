@@ -7,6 +7,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/extension"
 	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/smoke"
@@ -25,6 +26,9 @@ type Request struct {
 	// Extensions are extension paths (directory, zip or executable) added
 	// to every target, after the catalog's own.
 	Extensions []string
+	// ExtensionLimits bound the extensions laid out for each target (zero
+	// fields: extension.DefaultLimits).
+	ExtensionLimits extension.Limits
 	// Build says how to build; its Gates and Tested are set by Run.
 	Build build.Options
 	// StoreDir is the local OCI image store.

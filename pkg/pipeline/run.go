@@ -41,7 +41,7 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(extRoot)
-	jobs, err := req.jobs(targets, extRoot)
+	jobs, err := req.jobs(ctx, targets, extRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -52,15 +52,13 @@ func Run(ctx context.Context, req Request) (*Report, error) {
 	if rep.Images, err = req.build(ctx, jobs); err != nil {
 		return nil, err
 	}
-	if req.Publish == nil || rep.Err() != nil {
+	if req.Publish == nil {
 		return rep, nil
 	}
 	pub := *req.Publish
-	pub.Only = map[string]bool{}
-	for _, r := range rep.Images {
-		if r.OK() {
-			pub.Only[r.Store] = true
-		}
+	pub.Only, pub.Expected = publishable(rep.Images)
+	if len(pub.Only) == 0 {
+		return rep, nil
 	}
 	res, err := Publish(ctx, pub)
 	rep.Published = &res
@@ -95,8 +93,8 @@ func Targets(c *catalog.Catalog, sel catalog.Selector, packages []string) ([]cat
 }
 
 // jobs renders each target and lays out its extensions under extRoot: one
-// job per target and architecture.
-func (req *Request) jobs(targets []catalog.Target, extRoot string) ([]build.Job, error) {
+// job per target and architecture. A cancelled ctx stops the layout.
+func (req *Request) jobs(ctx context.Context, targets []catalog.Target, extRoot string) ([]build.Job, error) {
 	var jobs []build.Job
 	for i := range targets {
 		t := &targets[i]
@@ -106,16 +104,19 @@ func (req *Request) jobs(targets []catalog.Target, extRoot string) ([]build.Job,
 		extDir := ""
 		if paths := append(t.ExtensionPaths(), req.Extensions...); len(paths) > 0 {
 			extDir = filepath.Join(extRoot, t.Runtime.ID, t.Variant)
-			if err := extension.Layout(extDir, paths); err != nil {
+			if err := extension.Layout(ctx, extDir, paths, req.ExtensionLimits); err != nil {
+				if ctx.Err() != nil {
+					return nil, err
+				}
 				return nil, requestErr(FieldExtension, "%s: %w", t.Name(), err)
 			}
 		}
-		ctx, err := renderTarget(req.Templates, t, req.Build.CABundle != "", extDir != "")
+		bctx, err := renderTarget(req.Templates, t, req.Build.CABundle != "", extDir != "")
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range t.Arches {
-			jobs = append(jobs, build.Job{Context: ctx, Arch: a, Extensions: extDir})
+			jobs = append(jobs, build.Job{Context: bctx, Arch: a, Extensions: extDir})
 		}
 	}
 	return jobs, nil
@@ -132,6 +133,9 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	st, err := store.Open(req.StoreDir)
 	if err != nil {
 		return nil, err
+	}
+	if rec := st.Recovered(); rec != nil {
+		fmt.Fprintln(req.Log, "warning:", rec)
 	}
 	conn, err := buildkit.Connect(ctx, req.BuildKit)
 	if err != nil {
@@ -154,4 +158,22 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	fmt.Fprintf(req.Log, "lambdaimg: building %d image(s) with BuildKit %s at %s (%s) into %s\n",
 		len(jobs), conn.Version, conn.Addr, conn.Source, st.Dir())
 	return build.New(conn, st, opts).Build(ctx, jobs)
+}
+
+// publishable returns the stored images of a run and, per runtime/variant,
+// every architecture the run meant to build: a runtime variant with an
+// image that failed is then held back whole by the publish.
+func publishable(images []build.Result) (map[string]bool, map[string][]string) {
+	only := map[string]bool{}
+	expected := map[string][]string{}
+	for _, r := range images {
+		if r.OK() {
+			only[r.Store] = true
+		}
+		if a, err := catalog.ParsePlatform(r.Platform); err == nil {
+			key := r.Runtime + "/" + r.Variant
+			expected[key] = append(expected[key], string(a))
+		}
+	}
+	return only, expected
 }

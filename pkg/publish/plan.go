@@ -52,6 +52,7 @@ type planOptions struct {
 	now       func() time.Time
 	namespace string
 	arches    map[string]bool
+	expected  map[string][]string
 }
 
 // WithTagScheme chooses the tags to write. Default: DefaultTagScheme().
@@ -244,6 +245,10 @@ func (g *group) plan(o planOptions, date string) (groupPlan, error) {
 	if len(images) == 0 {
 		return gp, nil
 	}
+	if note := g.held(o, images); note != "" {
+		gp.notes = append(gp.notes, note)
+		return gp, nil
+	}
 	gp.manifests = images
 	variant := ""
 	if !g.def {
@@ -263,11 +268,6 @@ func (g *group) plan(o planOptions, date string) (groupPlan, error) {
 		}
 	}
 	if !s.Index {
-		return gp, nil
-	}
-	if len(images) < len(g.entries) {
-		gp.notes = append(gp.notes, fmt.Sprintf("%s: only %d of its %d architectures selected; its plain and dated multi-architecture tags are left as they are",
-			g.key, len(images), len(g.entries)))
 		return gp, nil
 	}
 	target := images[0]

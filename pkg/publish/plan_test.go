@@ -88,10 +88,15 @@ func TestPlanTags(t *testing.T) {
 			want:    []string{"3.7-x86_64 -> x86_64", "3.7.2026.11.25-x86_64 -> x86_64 (dated)", "3.7 -> x86_64", "3.7.2026.11.25 -> x86_64 (dated)"},
 		},
 		{
-			name:    "selecting one of two architectures leaves the index alone",
+			name:    "selecting one of two architectures holds the runtime back",
 			entries: py38,
 			opts:    []PlanOption{WithArches("arm64")},
-			want:    []string{"3.8-arm64 -> arm64", "3-arm64 -> arm64", "3.8.2026.11.25-arm64 -> arm64 (dated)"},
+			notes:   1,
+		},
+		{
+			name:    "an expected architecture missing from the run holds the runtime back",
+			entries: py38[:1],
+			opts:    []PlanOption{WithExpected(map[string][]string{"python3.8/aws": {"x86_64", "arm64"}})},
 			notes:   1,
 		},
 		{

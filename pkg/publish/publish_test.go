@@ -296,9 +296,15 @@ func TestDatedTagsAreImmutable(t *testing.T) {
 	}, statuses(third)); diff != "" {
 		t.Errorf("same build again (-want +got):\n%s", diff)
 	}
-	next := push(build(20), d1.Add(24*time.Hour)) // the next day
-	if next["3.12.2026.11.25"].Status != Pushed || next["3.12"].Status != Unchanged {
-		t.Errorf("next day: %v", statuses(next))
+	// The next day, the same digests are not new: no dated tag is added.
+	next := push(build(20), d1.Add(24*time.Hour))
+	if diff := cmp.Diff([]string{"3.12 unchanged", "3.12-arm64 unchanged", "3.12-x86_64 unchanged"}, statuses(next)); diff != "" {
+		t.Errorf("same build the next day (-want +got):\n%s", diff)
+	}
+	// A new build the next day gets its dated tags.
+	later := push(build(30), d1.Add(24*time.Hour))
+	if later["3.12.2026.11.25"].Status != Pushed || later["3.12.2026.11.25-arm64"].Status != Pushed || later["3.12"].Status != Pushed {
+		t.Errorf("new build the next day: %v", statuses(later))
 	}
 }
 

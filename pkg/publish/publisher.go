@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -68,9 +69,25 @@ type Stats struct {
 type Result struct {
 	Refs  []Ref   `json:"refs"`
 	Stats []Stats `json:"stats,omitempty"`
+	// Notes say what was held back and why: a runtime variant with an
+	// architecture missing or failing moves none of its tags.
+	Notes []string `json:"notes,omitempty"`
+	// Referrers are the SBOMs and changelogs attached (see Attach).
+	Referrers []Referrer `json:"referrers,omitempty"`
 }
 
 func (r *Result) merge(o Result) {
 	r.Refs = append(r.Refs, o.Refs...)
 	r.Stats = append(r.Stats, o.Stats...)
+	r.addNotes(o.Notes...)
+	r.Referrers = append(r.Referrers, o.Referrers...)
+}
+
+// addNotes appends the notes r does not have yet.
+func (r *Result) addNotes(notes ...string) {
+	for _, n := range notes {
+		if !slices.Contains(r.Notes, n) {
+			r.Notes = append(r.Notes, n)
+		}
+	}
 }

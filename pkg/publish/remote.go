@@ -110,6 +110,8 @@ func New(src Source, opts ...Option) (*Remote, error) {
 	if r.keychain == nil {
 		r.keychain = registry.Keychain()
 	}
+	// Whatever credentials are used, Scrub must know them.
+	r.keychain = registry.RecordingKeychain(r.keychain)
 	if r.transport == nil {
 		t, err := registry.NewRetryTransport(remote.DefaultTransport, registry.WithRetryLog(r.logf))
 		if err != nil {
@@ -117,13 +119,14 @@ func New(src Source, opts ...Option) (*Remote, error) {
 		}
 		r.transport = t
 	}
+	r.transport = registry.RecordSecrets(r.transport)
 	return r, nil
 }
 
 func (r *Remote) logf(format string, args ...any) {
 	r.logMu.Lock()
 	defer r.logMu.Unlock()
-	fmt.Fprintf(r.log, format+"\n", args...)
+	fmt.Fprintln(r.log, registry.Scrub(fmt.Sprintf(format, args...)))
 }
 
 func (r *Remote) nameOptions() []name.Option {
@@ -187,10 +190,14 @@ func (r *Remote) run(ctx context.Context, plan []Action, dry bool) (Result, erro
 	}
 	wg.Wait()
 	var out Result
+	for _, a := range plan {
+		out.addNotes(a.Notes...)
+	}
 	for _, res := range results {
 		out.merge(res)
 	}
-	return out, errors.Join(errs...)
+	// A registry's error can repeat the request: never show credentials.
+	return out, registry.ScrubError(errors.Join(errs...))
 }
 
 // authHint says where credentials come from when a registry refused them.

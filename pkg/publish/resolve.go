@@ -76,7 +76,36 @@ func (s *session) resolve(ctx context.Context, actions []Action) ([]*repoState, 
 	if err := p.Wait(); err != nil {
 		return nil, err
 	}
+	for _, st := range states {
+		if n := st.dropOldDated(); n > 0 {
+			s.r.logf("%s: %d dated tag(s) not written: their digests are already published and their floating tags point at them", st.repo, n)
+		}
+	}
 	return states, nil
+}
+
+// dropOldDated keeps dated tags for new digests only: a dated tag that
+// would be written for a digest the repository already holds, while every
+// floating tag of that digest already points at it (a rerun, or a rebuild
+// that gave the same digest on another day), is dropped. It returns how
+// many were dropped.
+func (st *repoState) dropOldDated() int {
+	moves := map[string]bool{}
+	for _, t := range st.tags {
+		if !t.Dated && t.write {
+			moves[t.Group+"@"+t.Digest.String()] = true
+		}
+	}
+	keep := st.tags[:0]
+	for _, t := range st.tags {
+		if t.Dated && t.write && st.present[t.Digest] && !moves[t.Group+"@"+t.Digest.String()] {
+			continue
+		}
+		keep = append(keep, t)
+	}
+	n := len(st.tags) - len(keep)
+	st.tags = keep
+	return n
 }
 
 // resolveDated picks the first counter at which every dated tag of a group

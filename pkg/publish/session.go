@@ -107,8 +107,15 @@ func (s *session) publish(ctx context.Context, actions []Action, dry bool) (Resu
 	if err := s.putManifests(ctx, states, true); err != nil {
 		return s.result(nil, nil), err
 	}
-	written, err := s.putTags(ctx, states)
-	return s.result(states, written), err
+	// Dated tags first: a run stopped between the two leaves no floating
+	// tag on a digest without its dated tag.
+	written := map[*tagState]bool{}
+	for _, dated := range []bool{true, false} {
+		if err := s.putTags(ctx, states, dated, written); err != nil {
+			return s.result(states, written), err
+		}
+	}
+	return s.result(states, written), nil
 }
 
 // result lists every tag of states: Unchanged when it was in place,
@@ -250,9 +257,9 @@ func (s *session) putManifests(ctx context.Context, states []*repoState, indexes
 	return p.Wait()
 }
 
-// putTags points the tags that need it at their manifests.
-func (s *session) putTags(ctx context.Context, states []*repoState) (map[*tagState]bool, error) {
-	written := map[*tagState]bool{}
+// putTags points the dated (or the other) tags that need it at their
+// manifests, recording each one written in written.
+func (s *session) putTags(ctx context.Context, states []*repoState, dated bool, written map[*tagState]bool) error {
 	var mu sync.Mutex
 	p := newPool(ctx, s.r.jobs)
 	for _, st := range states {
@@ -262,7 +269,7 @@ func (s *session) putTags(ctx context.Context, states []*repoState) (map[*tagSta
 		}
 		for i := range st.tags {
 			ts := &st.tags[i]
-			if !ts.write {
+			if !ts.write || ts.Dated != dated {
 				continue
 			}
 			p.Go(func(ctx context.Context) error {
@@ -294,7 +301,7 @@ func (s *session) putTags(ctx context.Context, states []*repoState) (map[*tagSta
 			})
 		}
 	}
-	return written, p.Wait()
+	return p.Wait()
 }
 
 func kind(m Manifest) string {

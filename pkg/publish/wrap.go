@@ -99,15 +99,18 @@ func (v verified) Publish(ctx context.Context, plan []Action) (Result, error) {
 	}
 	sort.Strings(groups)
 	var errs []error
+	var held Result
 	for _, g := range groups {
 		errs = append(errs, failed[g])
+		held.addNotes(fmt.Sprintf("%s: held back, no tag moved: an image failed verification (every architecture of a runtime variant moves together)", g))
 	}
 	verr := fmt.Errorf("refusing to publish %d runtime variant(s) (use --no-verify to publish anyway):\n%w", len(groups), errors.Join(errs...))
 	rest := withoutGroups(plan, failed)
 	if len(rest) == 0 {
-		return Result{}, verr
+		return held, verr
 	}
 	res, err := v.next.Publish(ctx, rest)
+	res.addNotes(held.Notes...)
 	return res, errors.Join(verr, err)
 }
 

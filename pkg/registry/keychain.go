@@ -17,10 +17,11 @@ import (
 //     and the usual AWS credential chain (environment, profile, SSO, IMDS).
 //
 // A registry with no credentials is accessed anonymously. Credentials are
-// never logged.
+// never logged, and every credential handed out is remembered so that
+// Scrub removes it from errors.
 func Keychain() authn.Keychain {
-	return authn.NewMultiKeychain(
+	return RecordingKeychain(authn.NewMultiKeychain(
 		authn.DefaultKeychain,
 		authn.NewKeychainFromHelper(ecr.NewECRHelper(ecr.WithLogger(io.Discard))),
-	)
+	))
 }

@@ -90,12 +90,13 @@ func WithRetryLog(logf func(format string, args ...any)) TransportOption {
 // when its body can be re-read (req.GetBody).
 //
 // ggcr's own retries do not honour Retry-After; the Remote publisher turns
-// them off and relies on this transport instead.
+// them off and relies on this transport instead. Every Authorization
+// header sent is remembered for Scrub (see RecordSecrets).
 func NewRetryTransport(next http.RoundTripper, opts ...TransportOption) (http.RoundTripper, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	t := &retryTransport{next: next, policy: DefaultRetryPolicy(), sleep: sleepCtx, now: time.Now}
+	t := &retryTransport{next: RecordSecrets(next), policy: DefaultRetryPolicy(), sleep: sleepCtx, now: time.Now}
 	for _, opt := range opts {
 		if err := opt(t); err != nil {
 			return nil, err

@@ -60,7 +60,10 @@ type File struct {
 	Mode int64  // default 0644 for files, 0755 for directories
 	Data []byte
 	Link string // non-empty: a symlink to Link
-	Dir  bool
+	// HardLink non-empty: a hard link to the file at HardLink (which need
+	// not exist, to make a broken image).
+	HardLink string
+	Dir      bool
 	// Whiteout: an OCI whiteout (.wh.NAME) hiding Path in lower layers.
 	Whiteout bool
 }
@@ -82,6 +85,11 @@ func Tar(files ...File) ([]byte, error) {
 			h.Name, h.Typeflag = dir+".wh."+base, tar.TypeReg
 		case f.Dir:
 			h.Typeflag, h.Name = tar.TypeDir, strings.TrimSuffix(name, "/")+"/"
+			if h.Mode == 0 {
+				h.Mode = 0o755
+			}
+		case f.HardLink != "":
+			h.Typeflag, h.Linkname = tar.TypeLink, strings.TrimPrefix(f.HardLink, "/")
 			if h.Mode == 0 {
 				h.Mode = 0o755
 			}

@@ -37,6 +37,8 @@ type options struct {
 	hook                   func(n int64, r *http.Request)
 	failAfter              int64
 	logger                 *log.Logger
+	echoStatus             int
+	echoWhen               func(*http.Request) bool
 }
 
 // Option configures a Registry.
@@ -150,6 +152,9 @@ func New(opts ...Option) (*Registry, error) {
 	var h http.Handler = registry.New(registry.Logger(logger), registry.WithBlobHandler(r.blobs))
 	h = r.blobs.middleware(h)
 	h = r.log.middleware(h)
+	if r.o.echoStatus != 0 {
+		h = r.echo(h)
+	}
 	h = r.auth(h)
 	if r.o.faults != nil {
 		r.faulter = newFaulter(*r.o.faults)

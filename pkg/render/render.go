@@ -169,7 +169,13 @@ func (tm *Templates) Render(t *catalog.Target, o Options) (*Context, error) {
 		return nil, fmt.Errorf("rendering %s: no template %s", t.Name(), df)
 	}
 	d := newData(t, o, df)
-	inputs, err := json.Marshal(d)
+	// The CA bundle is a network setting and puts nothing in the image: a
+	// build with it and one without make the same image, so it stays out
+	// of the digest (and an image built with --ca-bundle stays unchanged
+	// for a test or plan without it).
+	hashed := d
+	hashed.CA = false
+	inputs, err := json.Marshal(hashed)
 	if err != nil {
 		return nil, err
 	}

@@ -128,11 +128,13 @@ var funcs = template.FuncMap{
 	"installAWS": installAWS,
 	"join":       strings.Join,
 	"json":       jsonList,
-	"words":      strings.Fields,
 	"concat":     concat,
-	"list":       func(items ...string) []string { return items },
 	"has":        has,
+	"list":       list,
 }
+
+// list makes a list of its arguments, for install.
+func list(items ...string) []string { return items }
 
 // has reports whether list holds one of items.
 func has(list []string, items ...string) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 )
 
@@ -83,3 +84,5 @@ func TestSampleDirs(t *testing.T) {
 		t.Errorf("the provided sample's bootstrap is not executable: %v %v", st, err)
 	}
 }
+
+var _ build.Gate = (*Gate)(nil)

@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -68,7 +69,27 @@ type Entry struct {
 type Store struct {
 	dir  string
 	path layout.Path
+	// recovered is set when Open restored index.json from its copy.
+	recovered *RecoveredError
 }
+
+// RecoveredError says that Open found index.json damaged and restored the
+// copy kept before the last change: the change in progress (often the
+// newest stored image) is lost.
+type RecoveredError struct {
+	Index    string   // the damaged file
+	Restored []string // ref names in the restored index
+	Cause    error
+}
+
+func (e *RecoveredError) Error() string {
+	return fmt.Sprintf("%s was damaged (%v) and was restored from the copy made before the last change; "+
+		"the image stored by that change is lost (rebuild it); the store now holds %d image(s)", e.Index, e.Cause, len(e.Restored))
+}
+
+// Recovered returns what Open had to restore, or nil: callers should warn
+// with it, since an image may have to be rebuilt.
+func (s *Store) Recovered() *RecoveredError { return s.recovered }
 
 // DefaultDir is where images go unless --store says otherwise:
 // $LAMBDAIMG_STORE, else <user data dir>/lambdaimg/store.
@@ -101,13 +122,28 @@ func Open(dir string) (*Store, error) {
 			return err
 		}
 		if data, err := os.ReadFile(index); err != nil || !json.Valid(data) {
+			if err == nil {
+				err = errors.New("not valid JSON")
+			}
 			prev, perr := os.ReadFile(index + ".prev")
 			if perr != nil || !json.Valid(prev) {
 				return fmt.Errorf("%s is damaged and there is no good copy to restore (%v)", index, err)
 			}
+			// Keep the damaged file for inspection, then restore.
+			_ = os.WriteFile(index+".damaged", data, 0o644)
 			if err := atomicWrite(index, prev); err != nil {
 				return err
 			}
+			rec := &RecoveredError{Index: index, Cause: err}
+			var m v1.IndexManifest
+			if json.Unmarshal(prev, &m) == nil {
+				for _, d := range m.Manifests {
+					if n := d.Annotations[AnnRefName]; n != "" {
+						rec.Restored = append(rec.Restored, n)
+					}
+				}
+			}
+			s.recovered = rec
 		}
 		p, err := layout.FromPath(dir)
 		s.path = p
@@ -174,6 +210,9 @@ func (s *Store) Put(ref Ref, img v1.Image, ann map[string]string) (v1.Descriptor
 	var desc v1.Descriptor
 	err := s.lock(syscall.LOCK_EX, func() error {
 		if err := s.keepCopy(); err != nil {
+			return err
+		}
+		if err := s.writeBlobs(img); err != nil {
 			return err
 		}
 		if err := s.path.ReplaceImage(img, match.Annotation(AnnRefName, ref.Name()),
@@ -291,33 +330,10 @@ func (s *Store) Unchanged(ref Ref, buildKey string) (Entry, v1.Image, bool) {
 	if err != nil {
 		return Entry{}, nil, false
 	}
+	if err := s.CheckBlobs(img, false); err != nil {
+		return Entry{}, nil, false // damaged: rebuild
+	}
 	return e, img, true
-}
-
-// LinkBlobs hard-links the blobs of the OCI layout at dir into the store
-// (copying where a link is impossible), so that storing an image from that
-// layout writes no layer again. Blobs are content-addressed: one already in
-// the store is left alone.
-func (s *Store) LinkBlobs(dir string) error {
-	src := filepath.Join(dir, "blobs", "sha256")
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	dst := filepath.Join(s.dir, "blobs", "sha256")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	for _, e := range entries {
-		to := filepath.Join(dst, e.Name())
-		if _, err := os.Stat(to); err == nil || !e.Type().IsRegular() {
-			continue
-		}
-		if err := os.Link(filepath.Join(src, e.Name()), to); err != nil && !os.IsExist(err) {
-			return nil // another filesystem: Put copies the blobs instead
-		}
-	}
-	return nil
 }
 
 // SingleImage returns the one image manifest of the layout at dir; an index

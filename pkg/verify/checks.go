@@ -75,6 +75,10 @@ func (c *imageChecks) manifest() bool {
 		c.rep.add("manifest", Fail, "this manifest refers to %s as its subject: it is an attestation or artifact, not an image", m.Subject.Digest)
 		return false
 	}
+	if cmt := m.Config.MediaType; m.ArtifactType != "" || (cmt != types.OCIConfigJSON && cmt != types.DockerConfigJSON) {
+		c.rep.add("manifest", Fail, "an artifact (artifact type %q, config %q), not an image: a deployable tag must name the image, with SBOMs and changelogs attached as referrers", m.ArtifactType, cmt)
+		return false
+	}
 	c.rep.add("manifest", Pass, "single-platform image manifest (%s)", mt)
 	return true
 }
@@ -168,6 +172,9 @@ func (c *imageChecks) layers(ctx context.Context) []*layerScan {
 			}
 			if s.format != want {
 				probs = append(probs, fmt.Sprintf("layer %d (%s) says %s but its bytes are %s", i+1, short(c.m.Layers[i].Digest), c.m.Layers[i].MediaType, s.format))
+			}
+			if ids := c.cfg.RootFS.DiffIDs; i < len(ids) && ids[i] != s.diffID {
+				probs = append(probs, fmt.Sprintf("layer %d (%s) unpacks to %s but the config's diff_id %d is %s; Lambda rejects the image", i+1, short(c.m.Layers[i].Digest), short(s.diffID), i+1, short(ids[i])))
 			}
 			scans = append(scans, s)
 		}

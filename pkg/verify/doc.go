@@ -7,16 +7,19 @@
 //   - manifest: a single-platform image manifest (Docker v2 schema 2 or
 //     OCI), not an index (Lambda rejects the index that attestations wrap
 //     a single image in);
-//   - config: an image config whose diff_ids match the layers;
+//   - config: an image config listing one diff_id per layer;
 //   - platform: linux on amd64 or arm64, agreeing with the descriptor it
 //     was found under;
 //   - layers: gzip-compressed, as their media types say; zstd and
 //     uncompressed layers fail (Lambda reports UnsupportedImageLayerDetected);
+//     each layer's uncompressed sha256 equals its diff_id in the config
+//     (hashed in the same pass that reads the layer);
 //   - size: at most 10 GiB uncompressed (a threshold option);
 //   - settings: ENTRYPOINT, CMD, WORKDIR and ENV within Lambda's 16 KiB of
 //     image settings and its ImageConfig item limits;
 //   - entrypoint: absolute, present in the image, a regular executable file
-//     and not a symlink;
+//     (a hard link to a file that is there), not a symlink, and, for a
+//     script, with its #! interpreter (or env's program on PATH) present;
 //   - cmd: present; see CmdRule for when a missing CMD is a warning;
 //   - binary-arch: the ELF e_machine of the entry point (or its #!
 //     interpreter), /var/runtime/bootstrap, the emulator, or else an ELF of

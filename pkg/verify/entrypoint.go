@@ -24,6 +24,9 @@ func (c *imageChecks) entrypoint() {
 	switch {
 	case f == nil:
 		c.rep.add("entrypoint", Fail, "ENTRYPOINT %s does not exist in the image", ep[0])
+	case f.typ == tar.TypeLink:
+		// lookup resolves hard links whose target exists.
+		c.rep.add("entrypoint", Fail, "ENTRYPOINT %s is a hard link to %s, which is not in the image", ep[0], cleanPath(f.link))
 	case f.typ == tar.TypeSymlink:
 		c.rep.add("entrypoint", Fail, "ENTRYPOINT %s is a symlink to %s; Lambda does not take a symlink as entry point: use the target's path", ep[0], f.link)
 	case f.typ == tar.TypeDir:
@@ -33,6 +36,10 @@ func (c *imageChecks) entrypoint() {
 	case f.mode&0o111 == 0:
 		c.rep.add("entrypoint", Fail, "ENTRYPOINT %s is not executable (mode %04o)", ep[0], f.mode&0o7777)
 	default:
+		if msg := c.missingInterpreter(f); msg != "" {
+			c.rep.add("entrypoint", Fail, "ENTRYPOINT %s is a script whose %s", ep[0], msg)
+			return
+		}
 		if at != ep[0] {
 			c.rep.add("entrypoint", Pass, "%s (at %s) is an executable file", ep[0], at)
 			return
@@ -171,6 +178,30 @@ func (c *imageChecks) inPath(prog string) string {
 				}
 			}
 		}
+	}
+	return ""
+}
+
+// missingInterpreter says what is wrong with the #! line of f when its
+// interpreter is not in the image (the kernel would fail with ENOENT), or
+// returns "".
+func (c *imageChecks) missingInterpreter(f *fileInfo) string {
+	prog, viaEnv := interpreter(f.head)
+	switch {
+	case prog == "":
+		return ""
+	case viaEnv && !path.IsAbs(prog):
+		env := strings.Fields(strings.TrimPrefix(string(f.head), "#!"))[0]
+		if e, _ := c.fs.lookup(env, true); e == nil {
+			return fmt.Sprintf("#! line runs %s, which is not in the image", env)
+		}
+		if c.inPath(prog) == "" {
+			return fmt.Sprintf("#! line runs %s through env, and no %s is in the image's PATH", prog, prog)
+		}
+		return ""
+	}
+	if p, _ := c.fs.lookup(prog, true); p == nil || p.typ == tar.TypeDir || p.typ == tar.TypeLink {
+		return fmt.Sprintf("#! interpreter %s is not in the image", prog)
 	}
 	return ""
 }

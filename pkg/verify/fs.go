@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +36,7 @@ type layerScan struct {
 	whiteouts []string // paths hidden in lower layers
 	opaque    []string // directories whose lower contents are hidden
 	size      int64    // uncompressed bytes
+	diffID    v1.Hash  // sha256 of the uncompressed bytes
 	format    string   // "gzip", "zstd" or "tar": what the bytes are
 }
 
@@ -104,7 +107,8 @@ func scanLayer(ctx context.Context, l v1.Layer) (*layerScan, error) {
 		defer zr.Close()
 		r = zr
 	}
-	cr := &countingReader{r: r, ctx: ctx}
+	h := sha256.New()
+	cr := &countingReader{r: io.TeeReader(r, h), ctx: ctx}
 	tr := tar.NewReader(cr)
 	for {
 		h, err := tr.Next()
@@ -137,6 +141,7 @@ func scanLayer(ctx context.Context, l v1.Layer) (*layerScan, error) {
 		return nil, err
 	}
 	s.size = cr.n
+	s.diffID = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
 	return s, nil
 }
 

@@ -10,12 +10,16 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
 )
 
+// transportOptions configure the retry transport of WithRegistries (tests
+// replace its sleep).
+var transportOptions []registry.TransportOption
+
 // WithRegistries makes the Verifier read registries as push writes them:
 // credentials from registry.Keychain, retries from registry's transport,
 // and plain HTTP allowed when insecure.
 func WithRegistries(insecure bool) Option {
 	return func(v *Verifier) error {
-		rt, err := registry.NewRetryTransport(remote.DefaultTransport)
+		rt, err := registry.NewRetryTransport(remote.DefaultTransport, transportOptions...)
 		if err != nil {
 			return err
 		}
@@ -24,7 +28,7 @@ func WithRegistries(insecure bool) Option {
 		}
 		v.remote = append(v.remote,
 			remote.WithAuthFromKeychain(registry.Keychain()),
-			remote.WithTransport(rt),
+			remote.WithTransport(registry.RecordSecrets(rt)),
 			remote.WithRetryPredicate(func(error) bool { return false }), // the transport retries
 			remote.WithRetryStatusCodes(),
 		)

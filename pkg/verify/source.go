@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 )
 
 // AnnRefName names an image in an OCI layout.
@@ -23,6 +24,12 @@ const AnnRefName = labels.RefName
 // REFNAME) or oci:DIR@DIGEST. An error means s could not be read, not
 // that an image failed.
 func (v *Verifier) Reference(ctx context.Context, s string) ([]Report, error) {
+	reps, err := v.reference(ctx, s)
+	// A registry's error can repeat the request: never show credentials.
+	return reps, registry.ScrubError(err)
+}
+
+func (v *Verifier) reference(ctx context.Context, s string) ([]Report, error) {
 	if rest, ok := strings.CutPrefix(s, "oci:"); ok {
 		return v.layout(ctx, rest)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 )
 
 // Status is the outcome of a check.
@@ -57,7 +58,9 @@ func (r Report) Err() error {
 }
 
 func (r *Report) add(name string, s Status, format string, args ...any) {
-	r.Checks = append(r.Checks, Check{Name: name, Status: s, Reason: fmt.Sprintf(format, args...)})
+	// Reasons can quote a registry's error (a layer that could not be
+	// read): never show credentials.
+	r.Checks = append(r.Checks, Check{Name: name, Status: s, Reason: registry.Scrub(fmt.Sprintf(format, args...))})
 }
 
 // FailedError is the error of an image that failed verification; it names

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 )
@@ -135,8 +136,33 @@ func TestImage(t *testing.T) {
 		{name: "not linux/amd64 or arm64", spec: registrytest.ImageSpec{Arch: "x86_64", ConfigArch: "s390x"},
 			changed: map[string]Status{"platform": Fail, "binary-arch": Fail}, reasons: map[string]string{"platform": `architecture "s390x"`}},
 		{name: "a #!/usr/bin/env script found through PATH", spec: registrytest.ImageSpec{Arch: "x86_64", Entrypoint: []string{"/run.sh"},
-			ExtraLayers: []v1.Layer{layer(t, F{Path: "run.sh", Mode: 0o755, Data: []byte("#!/usr/bin/env sh\nexec true\n")})}},
+			ExtraLayers: []v1.Layer{layer(t, F{Path: "run.sh", Mode: 0o755, Data: []byte("#!/usr/bin/env sh\nexec true\n")},
+				F{Path: "usr/bin/env", Mode: 0o755, Data: registrytest.FakeELF("x86_64")})}},
 			reasons: map[string]string{"binary-arch": "/run.sh (/bin/sh)"}},
+		// Issue 9 item 9: what Lambda or the kernel would reject.
+		{name: "#! interpreter missing", spec: registrytest.ImageSpec{Arch: "x86_64", Entrypoint: []string{"/run.sh"},
+			ExtraLayers: []v1.Layer{layer(t, F{Path: "run.sh", Mode: 0o755, Data: []byte("#!/usr/bin/python3.99\nprint(1)\n")})}},
+			changed: map[string]Status{"entrypoint": Fail, "binary-arch": Pass},
+			reasons: map[string]string{"entrypoint": "#! interpreter /usr/bin/python3.99 is not in the image"}},
+		{name: "#!/usr/bin/env interpreter not in PATH", spec: registrytest.ImageSpec{Arch: "x86_64", Entrypoint: []string{"/run.sh"},
+			ExtraLayers: []v1.Layer{layer(t, F{Path: "run.sh", Mode: 0o755, Data: []byte("#!/usr/bin/env node\n")},
+				F{Path: "usr/bin/env", Mode: 0o755, Data: registrytest.FakeELF("x86_64")})}},
+			changed: map[string]Status{"entrypoint": Fail},
+			reasons: map[string]string{"entrypoint": "no node is in the image's PATH"}},
+		{name: "#!/usr/bin/env missing", spec: registrytest.ImageSpec{Arch: "x86_64", Entrypoint: []string{"/run.sh"},
+			ExtraLayers: []v1.Layer{layer(t, F{Path: "run.sh", Mode: 0o755, Data: []byte("#!/usr/bin/env sh\n")})}},
+			changed: map[string]Status{"entrypoint": Fail},
+			reasons: map[string]string{"entrypoint": "runs /usr/bin/env, which is not in the image"}},
+		{name: "ENTRYPOINT a hard link to a missing file", spec: registrytest.ImageSpec{Arch: "x86_64", Entrypoint: []string{"/run"},
+			ExtraLayers: []v1.Layer{layer(t, F{Path: "run", HardLink: "/gone/bootstrap"})}},
+			changed: map[string]Status{"entrypoint": Fail},
+			reasons: map[string]string{"entrypoint": "hard link to /gone/bootstrap, which is not in the image"}},
+		{name: "ENTRYPOINT a hard link to a present file", spec: registrytest.ImageSpec{Arch: "x86_64", Entrypoint: []string{"/run"},
+			ExtraLayers: []v1.Layer{layer(t, F{Path: "run", HardLink: "/var/runtime/bootstrap"})}}},
+		{name: "diff_ids that do not match the layers", spec: registrytest.ImageSpec{Arch: "x86_64"},
+			wrap:    swapDiffIDs(t),
+			changed: map[string]Status{"layers": Fail},
+			reasons: map[string]string{"layers": "config's diff_id 1 is"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,5 +258,24 @@ func TestOptionsValidate(t *testing.T) {
 		if _, err := New(opt); err == nil {
 			t.Error("an invalid option was accepted")
 		}
+	}
+}
+
+// swapDiffIDs returns the image with its first two diff_ids swapped: the
+// counts still match, the digests do not.
+func swapDiffIDs(t *testing.T) func(v1.Image) v1.Image {
+	return func(img v1.Image) v1.Image {
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg = cfg.DeepCopy()
+		ids := cfg.RootFS.DiffIDs
+		ids[0], ids[1] = ids[1], ids[0]
+		out, err := mutate.ConfigFile(img, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
 	}
 }

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/lambdaimg/lambdaimg/pkg/ci"
+	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
+	"github.com/spf13/cobra"
+)
+
+func newCICmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ci",
+		Short: "Generate the CI configuration of scheduled rebuilds",
+	}
+	cmd.AddCommand(newCIGitHubCmd(g))
+	return cmd
+}
+
+type ciGitHubOptions struct {
+	selectOptions
+	file, schedule, version, buildkit string
+	registries                        []string
+	check                             bool
+	format                            string
+}
+
+// ciReport is the result of `ci github`, also its JSON form.
+type ciReport struct {
+	File string `json:"file"`
+	// Status is written, unchanged (already as generated) or up to date
+	// (--check found no difference).
+	Status string `json:"status"`
+}
+
+func newCIGitHubCmd(g *globalOptions) *cobra.Command {
+	o := &ciGitHubOptions{}
+	cmd := &cobra.Command{
+		Use:     "github",
+		Short:   "Write a GitHub Actions workflow that plans, builds, tests and publishes on a schedule",
+		Long:    ciGitHubLong,
+		Example: ciGitHubExample,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd, g) },
+	}
+	o.bind(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.file, "file", ci.DefaultWorkflow, "workflow file to write (or to compare with --check)")
+	f.StringVar(&o.schedule, "schedule", "daily", "when to run: daily, weekly, or a 5-field cron expression in UTC")
+	f.StringVar(&o.version, "lambdaimg-version", "latest", "lambdaimg version the jobs install (go install ...@VERSION)")
+	f.StringVar(&o.buildkit, "buildkit-image", ci.DefaultBuildKitImage, "buildkitd image the build jobs start")
+	f.StringArrayVar(&o.registries, "registry", nil, "registry and path the publish job pushes to (repeatable; default: the catalog's defaults.registries)")
+	f.BoolVar(&o.check, "check", false, "write nothing; fail (exit 1) with a diff when --file differs from what would be generated")
+	f.StringVarP(&o.format, "output", "o", formatTable, "output format: table or json")
+	return cmd
+}
+
+func (o *ciGitHubOptions) run(cmd *cobra.Command, g *globalOptions) error {
+	if err := checkFormat(cmd, &o.format, formatTable, formatJSON); err != nil {
+		return err
+	}
+	if len(o.runtimes) == 0 {
+		o.all = true // the workflow plans every runtime unless told otherwise
+	}
+	sel, err := o.selector()
+	if err != nil {
+		return err
+	}
+	c, _, err := g.load(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if _, err := c.Targets(sel); err != nil { // a typo fails now, not at 4 a.m.
+		return usage(&pipeline.RequestError{Field: pipeline.FieldSelect, Err: err})
+	}
+	gh := ci.GitHub{
+		Schedule: o.schedule, Version: o.version, BuildKitImage: o.buildkit,
+		Select: o.selectArgs(), Catalog: g.catalog, Templates: g.templates,
+		Registries: o.registries,
+	}
+	gen, err := ci.Generate(gh)
+	if err != nil {
+		return &UsageError{err}
+	}
+	rep := ciReport{File: o.file}
+	old, err := os.ReadFile(o.file)
+	switch {
+	case o.check && errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: run lambdaimg ci github without --check to write it", o.file)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return err
+	case o.check:
+		if err := ci.Check(o.file, old, gen); err != nil {
+			return err
+		}
+		rep.Status = "up to date"
+	case bytes.Equal(old, gen):
+		rep.Status = "unchanged"
+	default:
+		if err := os.MkdirAll(filepath.Dir(o.file), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.file, gen, 0o644); err != nil {
+			return err
+		}
+		rep.Status = "written"
+	}
+	if o.format == formatJSON {
+		return writeJSON(cmd.OutOrStdout(), rep)
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", rep.File, rep.Status)
+	return err
+}
+
+// selectArgs gives the selection back as plan's flags, --all by default.
+func (o *ciGitHubOptions) selectArgs() []string {
+	var out []string
+	if o.all {
+		out = append(out, "--all")
+	}
+	for _, r := range o.runtimes {
+		out = append(out, "--runtime", r)
+	}
+	for _, v := range o.variants {
+		out = append(out, "--os", v)
+	}
+	for _, p := range o.platforms {
+		out = append(out, "--platform", p)
+	}
+	return out
+}
+
+const (
+	ciGitHubLong = `Write a GitHub Actions workflow (default ` + ci.DefaultWorkflow + `) for
+scheduled security rebuilds. It runs on a cron schedule and on demand:
+
+  plan     lambdaimg plan -o github-matrix: which targets and platforms must
+           be rebuilt (a base image moved, the catalog, a template or a RIC
+           pin changed); nothing changed ends the run, green
+  build    one job per target and platform, on a native runner
+           (ubuntu-latest for x86_64, ubuntu-24.04-arm for arm64), fail-fast
+           off: lambdaimg build --test
+  publish  needs every build job: lambdaimg push, so tags move only when all
+           passed; the state it leaves is what the next plan compares with
+
+The plan's Markdown is the job summary. Without --runtime the workflow plans
+--all. Commit the file; --check (in CI) fails when it differs from what this
+lambdaimg would write.`
+	ciGitHubExample = `  lambdaimg ci github --registry public.ecr.aws/my-alias
+  lambdaimg ci github --runtime python3.12 --runtime nodejs22.x --schedule weekly
+  lambdaimg ci github --check`
+)

@@ -113,6 +113,12 @@ func TestRuntimesDebian(t *testing.T) {
 			for _, r := range g.runtimes {
 				args = append(args, "--runtime", r)
 			}
+			// The layer carries no extension, and lambdaimg refuses
+			// --extension sets that put nothing in /opt/extensions: a real
+			// extension (the one pkg/build tests) goes with it.
+			ext := filepath.Join(t.TempDir(), "go-ext")
+			testenv.GoBuild(t, filepath.Join(testenv.Root(t), "testdata", "extensions", "go-ext"), g.platform[len("linux/"):], ext)
+			args = append(args, "--extension", ext)
 			if g.java {
 				args = append(args, "--handler", filepath.Join(samples, "java"))
 			}

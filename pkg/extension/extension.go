@@ -15,7 +15,8 @@ import (
 
 // Layout writes the extensions at paths into dst, laid out as /opt:
 //   - a zip file is unpacked as a Lambda layer (extensions/ at its root);
-//   - a directory with an extensions/ subdirectory is copied as a layer;
+//   - a directory that looks like a layer (an extensions/, python/,
+//     nodejs/, java/, ruby/, lib/ or bin/ subdirectory) is copied as one;
 //     any other directory's files are the extensions themselves;
 //   - any other file is one extension, /opt/extensions/<name>.
 //
@@ -51,11 +52,26 @@ func Layout(ctx context.Context, dst string, paths []string, lim Limits) (err er
 			return fmt.Errorf("extension %s: %w", p, err)
 		}
 	}
-	if l.executables == 0 {
-		return fmt.Errorf("extensions %s: nothing lands in /opt/extensions (a zip or directory with extensions/ is a layer: its extensions/ must hold the executables)",
-			strings.Join(paths, ", "))
+	// A layer may carry only libraries (python/, nodejs/, java/lib): that
+	// is how layers reach an image. Only a layout of nothing is an error.
+	if len(l.owner) == 0 {
+		return fmt.Errorf("extensions %s: nothing to lay out under /opt", strings.Join(paths, ", "))
 	}
 	return nil
+}
+
+// layerRoots are the directories a Lambda layer has at its root: /opt's.
+var layerRoots = []string{"extensions", "python", "nodejs", "java", "ruby", "lib", "bin"}
+
+// isLayer reports whether the directory root is a layer (laid out as /opt)
+// rather than a directory of extension executables.
+func isLayer(root string) bool {
+	for _, d := range layerRoots {
+		if st, err := os.Lstat(filepath.Join(root, d)); err == nil && st.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 // layout is one Layout run.
@@ -80,7 +96,7 @@ func (l *layout) add(p string) error {
 		if err != nil {
 			return err
 		}
-		if sub, serr := os.Lstat(filepath.Join(root, "extensions")); serr == nil && sub.IsDir() {
+		if isLayer(root) {
 			return l.tree(root, "")
 		}
 		return l.tree(root, "extensions")

@@ -172,3 +172,30 @@ func TestZipDuplicateEntries(t *testing.T) {
 		t.Fatalf("Layout = %v, want the duplicate entry refused", err)
 	}
 }
+
+// TestLibraryLayer: a layer of libraries only (python/, nodejs/, java/lib),
+// the way layers reach container images, is laid out under /opt as it is.
+func TestLibraryLayer(t *testing.T) {
+	src := t.TempDir()
+	for _, f := range []string{"python/mod.py", "nodejs/node_modules/m/index.js", "java/lib/l.jar"} {
+		p := filepath.Join(src, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "opt")
+	if err := Layout(context.Background(), dst, []string{src}, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"python/mod.py", "nodejs/node_modules/m/index.js", "java/lib/l.jar"} {
+		if _, err := os.Stat(filepath.Join(dst, filepath.FromSlash(f))); err != nil {
+			t.Errorf("%s is not under /opt: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dst, "extensions")); err == nil {
+		t.Error("a library layer put something in /opt/extensions")
+	}
+}

@@ -18,7 +18,10 @@
 # images do, also for packages installed later) and ships no apt lists.
 # NAME limits the work to some of them, e.g. `busybox-amd64 python-trixie-amd64`.
 # Existing tarballs are kept (delete one to rebuild it). Each one's build
-# time and size are logged.
+# time and size are logged. Without NAME the bases are made in three lanes
+# side by side (arm64 under qemu; bookworm amd64; trixie amd64), each its
+# own run of this script, which takes the wall time from the sum of the
+# bases to about the slowest lane; BASES_SERIAL=1 makes them one by one.
 #
 # Needs root, debootstrap, and (for arm64) qemu-user-static with the
 # qemu-aarch64 binfmt handler enabled: run scripts/install-buildkit.sh first.
@@ -41,10 +44,27 @@ die() { log "ERROR: $*"; exit 1; }
 CACHEDIR="$1"
 shift
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, device nodes, ownership)"
 mkdir -p "$CACHEDIR"
 CACHEDIR="$(cd "$CACHEDIR" && pwd)"
+
+# The lanes: every base of ALL once; the bases of one lane share a bootstrap.
+LANES=("busybox-arm64 debian-bookworm-arm64 python-bookworm-arm64"
+	"busybox-amd64 debian-bookworm-amd64 python-bookworm-amd64 node-bookworm-amd64"
+	"debian-trixie-amd64 python-trixie-amd64 node-trixie-amd64 maven-trixie-amd64")
+if [ ${#TARGETS[@]} -eq 0 ] && [ "${BASES_SERIAL:-0}" != 1 ]; then
+	pids=()
+	for lane in "${LANES[@]}"; do
+		# shellcheck disable=SC2086 # a lane is a list of names
+		"$0" "$CACHEDIR" $lane &
+		pids+=("$!")
+	done
+	rc=0
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	[ "$rc" -eq 0 ] || die "a lane failed (see above)"
+	exit 0
+fi
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/make-test-bases.XXXXXX")"
 cleanup() {

@@ -88,6 +88,7 @@ func TestRuntimesDebian(t *testing.T) {
 
 	bases := testenv.Registry(t)
 	samples := buildSamples(t)
+	caBundle, caNeedle := testBundle(t)
 
 	t.Cleanup(func() { t.Logf("TestRuntimesDebian took %s", time.Since(start).Round(time.Second)) })
 	for _, g := range groups(t, c) {
@@ -104,8 +105,9 @@ func TestRuntimesDebian(t *testing.T) {
 				testenv.Pulls(pulls, &tg, dockerfile(t, ctx))
 			}
 			testenv.PushStandIns(t, bases, pulls)
-			args := []string{"test", "--os", "debian", "--platform", g.platform, "--store", t.TempDir(),
-				"--registry-mirror", "docker.io=" + bases, "--rie", rie, "--ca-bundle", "/etc/ssl/certs/ca-certificates.crt",
+			storeDir := t.TempDir()
+			args := []string{"test", "--os", "debian", "--platform", g.platform, "--store", storeDir,
+				"--registry-mirror", "docker.io=" + bases, "--rie", rie, "--ca-bundle", caBundle,
 				"--progress", "plain", "--helper", helper, "--extension", filepath.Join(samples, "layer"), "-o", "json"}
 			if addr := os.Getenv("LAMBDAIMG_TEST_BUILDKIT"); addr != "" {
 				args = append(args, "--addr", addr)
@@ -113,9 +115,9 @@ func TestRuntimesDebian(t *testing.T) {
 			for _, r := range g.runtimes {
 				args = append(args, "--runtime", r)
 			}
-			// The layer carries no extension, and lambdaimg refuses
-			// --extension sets that put nothing in /opt/extensions: a real
-			// extension (the one pkg/build tests) goes with it.
+			// The sample layer carries libraries only; a real extension
+			// (the one pkg/build tests) goes with it, so that both kinds of
+			// /opt content are in every image.
 			ext := filepath.Join(t.TempDir(), "go-ext")
 			testenv.GoBuild(t, filepath.Join(testenv.Root(t), "testdata", "extensions", "go-ext"), g.platform[len("linux/"):], ext)
 			args = append(args, "--extension", ext)
@@ -135,6 +137,7 @@ func TestRuntimesDebian(t *testing.T) {
 			if err != nil {
 				t.Errorf("lambdaimg test: %v (exit code non-zero)", err)
 			}
+			scanLeftovers(t, storeDir, caNeedle)
 			got := reportedChecks(out)
 			for _, tg := range targets(t, c, g) {
 				cell := tg.Name() + " " + g.platform

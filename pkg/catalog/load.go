@@ -166,6 +166,9 @@ func Overlay(base, c *Catalog) *Catalog {
 	if len(d.Registries) > 0 {
 		out.Defaults.Registries = d.Registries
 	}
+	if len(d.Builders) > 0 {
+		out.Defaults.Builders = d.Builders
+	}
 	for l, ld := range base.Languages {
 		out.Languages[l] = ld
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lambdaimg/lambdaimg/pkg/build"
@@ -139,11 +140,16 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	if rec := st.Recovered(); rec != nil {
 		fmt.Fprintln(req.Log, "warning:", rec)
 	}
-	conn, err := buildkit.Connect(ctx, req.BuildKit)
+	specs, err := req.builders()
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	pool, err := buildkit.ConnectPool(ctx, specs, req.BuildKit)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	conn := pool.Conns()[0] // the smoke test runs on the first builder
 	v, err := verify.New()
 	if err != nil {
 		return nil, err
@@ -157,7 +163,26 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 		// A user's function that fails says nothing against a stored image.
 		opts.KeepStored = req.Test.FunctionDir != ""
 	}
-	fmt.Fprintf(req.Log, "lambdaimg: building %d image(s) with BuildKit %s at %s (%s) into %s\n",
-		len(jobs), conn.Version, conn.Addr, conn.Source, st.Dir())
-	return build.New(conn, st, opts).Build(ctx, jobs)
+	fmt.Fprintf(req.Log, "lambdaimg: building %d image(s) into %s with:\n", len(jobs), st.Dir())
+	for _, c := range pool.Conns() {
+		fmt.Fprintf(req.Log, "lambdaimg:   BuildKit %s at %s (%s): %s\n", c.Version, c.Addr, c.Source, strings.Join(c.Platforms, ", "))
+	}
+	return build.NewPool(pool, st, opts).Build(ctx, jobs)
+}
+
+// builders is the pool a request names: --builder, else none when
+// --addr or BUILDKIT_HOST name one daemon, else the catalog's builders.
+func (req *Request) builders() ([]buildkit.Spec, error) {
+	if len(req.Builders) > 0 || req.BuildKit.Addr != "" || os.Getenv("BUILDKIT_HOST") != "" {
+		return req.Builders, nil
+	}
+	var specs []buildkit.Spec
+	for _, s := range req.Catalog.Defaults.Builders {
+		sp, err := buildkit.ParseSpec(s)
+		if err != nil { // the catalog was validated: not reached
+			return nil, fmt.Errorf("catalog defaults.builders: %w", err)
+		}
+		specs = append(specs, sp)
+	}
+	return specs, nil
 }

@@ -65,16 +65,23 @@ func DialSpec(ctx context.Context, sp Spec, o Options) (*Conn, error) {
 	return c, nil
 }
 
-// tlsHint adds what the TLS settings may lack to a connection error.
+// tlsHint puts what the TLS settings may lack before a connection error.
+// A daemon that wants a client certificate ends the handshake with
+// "certificate required", or (TLS 1.3 racing the first write) just closes
+// the connection.
 func tlsHint(sp Spec, err error) error {
 	msg := err.Error()
+	refused := strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host")
 	switch {
-	case sp.CACert != "" && sp.Cert == "" && strings.Contains(msg, "certificate"):
-		return fmt.Errorf("%w\nthe daemon at %s refused the connection: it wants a client certificate: add cert=FILE,key=FILE to the builder", err, sp.Addr)
+	case refused:
+		return err
+	case sp.CACert != "" && sp.Cert == "" && (strings.Contains(msg, "certificate") || strings.Contains(msg, "broken pipe") ||
+		strings.Contains(msg, "reset") || strings.Contains(msg, "EOF")):
+		return fmt.Errorf("builder %s refused a connection without a client certificate: add cert=FILE,key=FILE to the builder: %w", sp.Addr, err)
 	case sp.CACert == "" && strings.HasPrefix(sp.Addr, "tcp://") && (strings.Contains(msg, "tls") || strings.Contains(msg, "EOF") || strings.Contains(msg, "preface")):
-		return fmt.Errorf("%w\nif the daemon at %s speaks TLS, add cacert=FILE (and cert=FILE,key=FILE) to the builder", err, sp.Addr)
+		return fmt.Errorf("builder %s does not speak plain gRPC; if it wants TLS, add cacert=FILE (and cert=FILE,key=FILE): %w", sp.Addr, err)
 	case strings.Contains(msg, "certificate"):
-		return fmt.Errorf("%w\ncheck the builder's cacert, cert, key and servername", err)
+		return fmt.Errorf("builder %s: check its cacert, cert, key and servername: %w", sp.Addr, err)
 	}
 	return err
 }

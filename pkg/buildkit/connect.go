@@ -55,9 +55,20 @@ type Conn struct {
 	Native []string
 }
 
-// IsNative reports whether platform is built without emulation.
+// IsNative reports whether platform is built without emulation: its OS
+// and architecture are those of a native platform (linux/amd64/v3 runs
+// natively where linux/amd64 does).
 func (c *Conn) IsNative(platform string) bool {
-	return matchAny(platform, c.Native)
+	p, err := platforms.Parse(platform)
+	if err != nil {
+		return false
+	}
+	for _, n := range c.Native {
+		if np, err := platforms.Parse(n); err == nil && np.OS == p.OS && np.Architecture == p.Architecture {
+			return true
+		}
+	}
+	return false
 }
 
 // Supports reports whether a worker can build for platform (linux/arm64).
@@ -166,9 +177,12 @@ func dial(ctx context.Context, o Options, addr, source string, copts ...client.C
 	ws, err := c.ListWorkers(cctx)
 	if err != nil {
 		c.Close()
-		return nil, fmt.Errorf("%w: nothing answers at %s (%s) within %s: %v\n"+
-			"start buildkitd there, point --addr or BUILDKIT_HOST at a running one, or unset them to let lambdaimg start its own",
-			ErrUnavailable, addr, source, o.Timeout, err)
+		hint := "start buildkitd there, point --addr or BUILDKIT_HOST at a running one, or unset them to let lambdaimg start its own"
+		if source == SourcePool {
+			hint = "check that buildkitd runs there and listens on that address"
+		}
+		return nil, fmt.Errorf("%w: nothing answers at %s (%s) within %s: %v\n%s",
+			ErrUnavailable, addr, source, o.Timeout, err, hint)
 	}
 	conn := &Conn{Client: c, Addr: addr, Source: source}
 	seen := map[string]bool{}

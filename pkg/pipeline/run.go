@@ -170,14 +170,20 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	return build.NewPool(pool, st, opts).Build(ctx, jobs)
 }
 
-// builders is the pool a request names: --builder, else none when
-// --addr or BUILDKIT_HOST name one daemon, else the catalog's builders.
+// builders is the pool a request names (see Builders).
 func (req *Request) builders() ([]buildkit.Spec, error) {
-	if len(req.Builders) > 0 || req.BuildKit.Addr != "" || os.Getenv("BUILDKIT_HOST") != "" {
-		return req.Builders, nil
+	return Builders(req.Builders, req.BuildKit.Addr, req.Catalog)
+}
+
+// Builders is the pool to build with: the --builder ones, else none when
+// --addr or BUILDKIT_HOST name one daemon, else the catalog's builders
+// (none: the default socket or the embedded daemon).
+func Builders(flags []buildkit.Spec, addr string, c *catalog.Catalog) ([]buildkit.Spec, error) {
+	if len(flags) > 0 || addr != "" || os.Getenv("BUILDKIT_HOST") != "" || c == nil {
+		return flags, nil
 	}
 	var specs []buildkit.Spec
-	for _, s := range req.Catalog.Defaults.Builders {
+	for _, s := range c.Defaults.Builders {
 		sp, err := buildkit.ParseSpec(s)
 		if err != nil { // the catalog was validated: not reached
 			return nil, fmt.Errorf("catalog defaults.builders: %w", err)

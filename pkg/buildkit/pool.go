@@ -36,6 +36,24 @@ func (p *Pool) Conns() []*Conn {
 	return out
 }
 
+// For is the builder to run a platform's containers on: the first
+// reachable one that builds it natively, else the first that emulates it,
+// else the first reachable one.
+func (p *Pool) For(platform string) *Conn {
+	conns := p.Conns()
+	for _, c := range conns {
+		if c.IsNative(platform) {
+			return c
+		}
+	}
+	for _, c := range conns {
+		if c.Supports(platform) {
+			return c
+		}
+	}
+	return conns[0]
+}
+
 // Close closes every connection.
 func (p *Pool) Close() error {
 	var errs []error

@@ -149,7 +149,6 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 		return nil, err
 	}
 	defer pool.Close()
-	conn := pool.Conns()[0] // the smoke test runs on the first builder
 	v, err := verify.New()
 	if err != nil {
 		return nil, err
@@ -157,7 +156,7 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	opts := req.Build
 	opts.Gates = []build.Gate{verify.NewGate(v)}
 	if req.Test != nil {
-		g := smoke.NewGate(conn, *req.Test)
+		g := smoke.NewPoolGate(pool.For, *req.Test)
 		defer g.Close()
 		opts.Gates, opts.Tested = append(opts.Gates, g), true
 		// A user's function that fails says nothing against a stored image.

@@ -143,6 +143,9 @@ func (o *buildOptions) checkRun() error {
 	if o.jobs < 1 {
 		return &UsageError{fmt.Errorf("--jobs %d: want at least 1", o.jobs)}
 	}
+	if o.addr != "" && len(o.builders) > 0 {
+		return &UsageError{fmt.Errorf("--addr and --builder: name every daemon with --builder")}
+	}
 	for _, b := range o.builders {
 		sp, err := buildkit.ParseSpec(b)
 		if err != nil {

@@ -53,7 +53,7 @@ func (b *Builder) solve(ctx context.Context, conn *buildkit.Conn, j Job, p *prep
 	if b.opts.Pull {
 		resolveMode = "pull"
 	}
-	imports := frontendCacheImports(b.opts.CacheImports)
+	imports := frontendCacheImports(jobCaches(b.opts.CacheImports, j))
 	var mu sync.Mutex
 	bases := map[string]Base{}
 	_, err = conn.Build(ctx, spec.opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {

@@ -20,23 +20,39 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Builder builds jobs through one BuildKit connection into one store.
+// Builder builds jobs through one BuildKit connection, or a pool of them,
+// into one store.
 type Builder struct {
-	conn  *buildkit.Conn
+	sched *scheduler
 	store *store.Store
 	opts  Options
 	multi bool // several jobs: export destinations are directories
 }
 
-// New returns a Builder.
+// New returns a Builder that builds through conn.
 func New(conn *buildkit.Conn, st *store.Store, opts Options) *Builder {
+	return newBuilder(newScheduler([]*buildkit.Conn{conn}, nil), st, opts)
+}
+
+// NewPool returns a Builder that spreads the jobs over the reachable
+// builders of pool (see scheduler for how it places them).
+func NewPool(pool *buildkit.Pool, st *store.Store, opts Options) *Builder {
+	conns := pool.Conns()
+	limits := make([]int, len(conns))
+	for i, c := range conns {
+		limits[i] = pool.JobLimit(c)
+	}
+	return newBuilder(newScheduler(conns, limits), st, opts)
+}
+
+func newBuilder(s *scheduler, st *store.Store, opts Options) *Builder {
 	if opts.Jobs <= 0 {
 		opts.Jobs = 4
 	}
 	if opts.ProgressOut == nil {
 		opts.ProgressOut = io.Discard
 	}
-	return &Builder{conn: conn, store: st, opts: opts}
+	return &Builder{sched: s, store: st, opts: opts}
 }
 
 // prepared is what every job of one context shares.
@@ -155,10 +171,9 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 		r.Status, r.Reason = Canceled, "canceled before it started"
 		return r
 	}
-	if !b.conn.Supports(r.Platform) {
+	if why := b.sched.unserved(r.Platform); why != "" {
 		r.Status = Skipped
-		r.Reason = fmt.Sprintf("BuildKit at %s has no %s worker (workers: %s); for arm64 on x86_64 install qemu-user-static and register binfmt_misc (make buildkit)",
-			b.conn.Addr, r.Platform, strings.Join(b.conn.Platforms, ", "))
+		r.Reason = why + "; for arm64 on x86_64 install qemu-user-static and register binfmt_misc (make buildkit), or add an arm64 builder"
 		return r
 	}
 	k, err := b.jobKey(j, p)
@@ -171,12 +186,18 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 			return b.reuse(ctx, r, j, e, img)
 		}
 	}
+	return b.buildOnPool(ctx, r, j, p, k, disp)
+}
+
+// buildOn builds j on n into a fresh layout, then gates and stores it.
+func (b *Builder) buildOn(ctx context.Context, r Result, j Job, p *prepared, k string, disp *display, n *node) Result {
+	r.Builder = n.conn.Addr
 	out, err := os.MkdirTemp(filepath.Dir(p.dir), ".oci-")
 	if err != nil {
 		return r.fail(ctx, err)
 	}
 	defer os.RemoveAll(out)
-	bases, err := b.solve(ctx, j, p, out, disp.attach(j.Name()))
+	bases, err := b.solve(ctx, n.conn, j, p, out, disp.attach(j.Name()))
 	if err != nil {
 		r = r.fail(ctx, err)
 		r.FailedLines = failedLines(err)

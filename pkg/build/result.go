@@ -49,6 +49,13 @@ type Result struct {
 	Store string `json:"store,omitempty"`
 	// Gates are the gates the image went through, in order.
 	Gates []GateResult `json:"gates,omitempty"`
+	// Builder is the address of the BuildKit daemon that built the image
+	// (empty when it was not built: unchanged, skipped).
+	Builder string `json:"builder,omitempty"`
+	// Retried is set when the job's first builder stopped answering during
+	// the build and the job ran again on Builder; Note says what happened.
+	Retried bool   `json:"retried,omitempty"`
+	Note    string `json:"note,omitempty"`
 
 	Duration time.Duration `json:"-"`
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/moby/buildkit/client"
@@ -34,7 +35,7 @@ type Base struct {
 
 // solve builds one job and exports its image as an OCI layout into out.
 // It closes status. It returns the bases it checked, by image argument.
-func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, status chan *client.SolveStatus) (map[string]Base, error) {
+func (b *Builder) solve(ctx context.Context, conn *buildkit.Conn, j Job, p *prepared, out string, status chan *client.SolveStatus) (map[string]Base, error) {
 	spec, err := newSolveSpec(b.opts, j, p, out, b.multi)
 	if err != nil {
 		close(status)
@@ -52,10 +53,10 @@ func (b *Builder) solve(ctx context.Context, j Job, p *prepared, out string, sta
 	if b.opts.Pull {
 		resolveMode = "pull"
 	}
-	imports := frontendCacheImports(b.opts.CacheImports)
+	imports := frontendCacheImports(jobCaches(b.opts.CacheImports, j))
 	var mu sync.Mutex
 	bases := map[string]Base{}
-	_, err = b.conn.Build(ctx, spec.opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
+	_, err = conn.Build(ctx, spec.opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
 		// The platform checks run beside the solve; a failed check cancels
 		// it. (egctx ends when Wait returns: nothing after uses it.)
 		eg, egctx := errgroup.WithContext(ctx)

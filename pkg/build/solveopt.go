@@ -64,8 +64,8 @@ func newSolveSpec(o Options, j Job, p *prepared, out string, multi bool) (solveS
 		LocalMounts:   mounts,
 		Session:       attachables,
 		Exports:       exports,
-		CacheImports:  o.CacheImports,
-		CacheExports:  o.CacheExports,
+		CacheImports:  jobCaches(o.CacheImports, j),
+		CacheExports:  jobCaches(o.CacheExports, j),
 	}}, nil
 }
 

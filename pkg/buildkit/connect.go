@@ -49,16 +49,42 @@ type Conn struct {
 	Source    string
 	Version   string
 	Platforms []string // what the workers can build, e.g. linux/amd64
+	// Native are the platforms built without emulation: the first of each
+	// worker's list, which buildkitd fills with the host's platform before
+	// the ones binfmt_misc emulates (or those a builder Spec names).
+	Native []string
+}
+
+// IsNative reports whether platform is built without emulation: its OS
+// and architecture are those of a native platform (linux/amd64/v3 runs
+// natively where linux/amd64 does).
+func (c *Conn) IsNative(platform string) bool {
+	p, err := platforms.Parse(platform)
+	if err != nil {
+		return false
+	}
+	for _, n := range c.Native {
+		if np, err := platforms.Parse(n); err == nil && np.OS == p.OS && np.Architecture == p.Architecture {
+			return true
+		}
+	}
+	return false
 }
 
 // Supports reports whether a worker can build for platform (linux/arm64).
 func (c *Conn) Supports(platform string) bool {
+	return matchAny(platform, c.Platforms)
+}
+
+// matchAny reports whether platform is one of list (arm64 matches
+// arm64/v8; amd64 does not match arm64).
+func matchAny(platform string, list []string) bool {
 	want, err := platforms.Parse(platform)
 	if err != nil {
 		return false
 	}
-	m := platforms.Only(want)
-	for _, p := range c.Platforms {
+	m := platforms.OnlyStrict(want)
+	for _, p := range list {
 		if pp, err := platforms.Parse(p); err == nil && m.Match(pp) {
 			return true
 		}
@@ -141,23 +167,29 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 }
 
 // dial connects and checks, within o.Timeout, that the daemon answers.
-func dial(ctx context.Context, o Options, addr, source string) (*Conn, error) {
+func dial(ctx context.Context, o Options, addr, source string, copts ...client.ClientOpt) (*Conn, error) {
 	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	c, err := client.New(cctx, addr)
+	c, err := client.New(cctx, addr, copts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s (%s): %v", ErrUnavailable, addr, source, err)
 	}
 	ws, err := c.ListWorkers(cctx)
 	if err != nil {
 		c.Close()
-		return nil, fmt.Errorf("%w: nothing answers at %s (%s) within %s: %v\n"+
-			"start buildkitd there, point --addr or BUILDKIT_HOST at a running one, or unset them to let lambdaimg start its own",
-			ErrUnavailable, addr, source, o.Timeout, err)
+		hint := "start buildkitd there, point --addr or BUILDKIT_HOST at a running one, or unset them to let lambdaimg start its own"
+		if source == SourcePool {
+			hint = "check that buildkitd runs there and listens on that address"
+		}
+		return nil, fmt.Errorf("%w: nothing answers at %s (%s) within %s: %v\n%s",
+			ErrUnavailable, addr, source, o.Timeout, err, hint)
 	}
 	conn := &Conn{Client: c, Addr: addr, Source: source}
 	seen := map[string]bool{}
 	for _, w := range ws {
+		if len(w.Platforms) > 0 {
+			conn.Native = append(conn.Native, platforms.Format(platforms.Normalize(w.Platforms[0])))
+		}
 		for _, p := range w.Platforms {
 			s := platforms.Format(p)
 			if !seen[s] {

@@ -32,6 +32,10 @@ type Defaults struct {
 	// the timestamps in images come from the catalog, not the clock, so the
 	// same inputs give the same digests.
 	SourceDate string `yaml:"sourceDate,omitempty"`
+	// Builders are the BuildKit daemons builds use, as --builder takes
+	// them (see pkg/buildkit/spec): ADDR[,cacert=..,cert=..,key=..,
+	// servername=..,platform=..,jobs=N].
+	Builders []string `yaml:"builders,omitempty"`
 }
 
 // RIE pins a Runtime Interface Emulator release.

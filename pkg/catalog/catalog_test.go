@@ -175,6 +175,8 @@ func TestValidate(t *testing.T) {
 			want: []string{`is not a build-argument name`}},
 		{name: "bad mirror", old: "  namespace: acme/lambda", new: "  namespace: acme/lambda\n  registryMirrors: {docker.io: \"evil host\"}",
 			want: []string{`defaults.registryMirrors.docker.io: "evil host" is not a registry host`}},
+		{name: "bad builder", old: "  namespace: acme/lambda", new: "  namespace: acme/lambda\n  builders: [\"tcp://a:1234,jobs=2\", \"b:1234\", \"tcp://c:1,tls=yes\"]",
+			want: []string{`defaults.builders[1]: builder "b:1234": want an address SCHEME://`, `defaults.builders[2]: builder "tcp://c:1": unknown option "tls"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

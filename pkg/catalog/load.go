@@ -148,24 +148,7 @@ func Overlay(base, c *Catalog) *Catalog {
 	for f, p := range c.pos {
 		out.pos[f] = p
 	}
-	d := c.Defaults
-	if d.Namespace != "" {
-		out.Defaults.Namespace = d.Namespace
-	}
-	if d.AWSRegistry != "" {
-		out.Defaults.AWSRegistry = d.AWSRegistry
-	}
-	if d.RIE.Version != "" || d.RIE.URL != "" || len(d.RIE.SHA256) > 0 {
-		out.Defaults.RIE = d.RIE
-	}
-	out.Defaults.Labels = mergeMaps(base.Defaults.Labels, d.Labels)
-	out.Defaults.RegistryMirrors = mergeMaps(base.Defaults.RegistryMirrors, d.RegistryMirrors)
-	if d.SourceDate != "" {
-		out.Defaults.SourceDate = d.SourceDate
-	}
-	if len(d.Registries) > 0 {
-		out.Defaults.Registries = d.Registries
-	}
+	out.Defaults = overlayDefaults(base.Defaults, c.Defaults)
 	for l, ld := range base.Languages {
 		out.Languages[l] = ld
 	}
@@ -225,6 +208,33 @@ func mergeMaps[K comparable, V any](a, b map[K]V) map[K]V {
 	}
 	for k, v := range b {
 		out[k] = v
+	}
+	return out
+}
+
+// overlayDefaults lays the defaults d over base: maps merge, set values
+// replace.
+func overlayDefaults(base, d Defaults) Defaults {
+	out := base
+	if d.Namespace != "" {
+		out.Namespace = d.Namespace
+	}
+	if d.AWSRegistry != "" {
+		out.AWSRegistry = d.AWSRegistry
+	}
+	if d.RIE.Version != "" || d.RIE.URL != "" || len(d.RIE.SHA256) > 0 {
+		out.RIE = d.RIE
+	}
+	out.Labels = mergeMaps(base.Labels, d.Labels)
+	out.RegistryMirrors = mergeMaps(base.RegistryMirrors, d.RegistryMirrors)
+	if d.SourceDate != "" {
+		out.SourceDate = d.SourceDate
+	}
+	if len(d.Registries) > 0 {
+		out.Registries = d.Registries
+	}
+	if len(d.Builders) > 0 {
+		out.Builders = d.Builders
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit/spec"
 )
 
 // TemplateSet says which Dockerfile templates exist; validation rejects a
@@ -118,6 +120,11 @@ func (v *validator) defaults(file string, d Defaults) {
 	}
 	for i, r := range d.Registries {
 		v.check(file, fmt.Sprintf("defaults.registries[%d]", i), r, registryPattern.MatchString(r), "a registry repository prefix")
+	}
+	for i, b := range d.Builders {
+		if _, err := spec.Parse(b); err != nil {
+			v.addf(file, fmt.Sprintf("defaults.builders[%d]", i), "%v", err)
+		}
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 type buildOptions struct {
 	selectOptions
 	addr        string
+	builders    []string
+	specs       []buildkit.Spec
 	storeDir    string
 	jobs        int
 	progress    string
@@ -84,6 +86,7 @@ func (o *buildOptions) bind(cmd *cobra.Command) {
 	o.selectOptions.bind(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "", "BuildKit address, e.g. unix:///run/buildkit/buildkitd.sock or tcp://builder:1234 (default $BUILDKIT_HOST, the default socket, or lambdaimg's own buildkitd)")
+	f.StringArrayVar(&o.builders, "builder", nil, "build with this BuildKit daemon, in a pool with the other --builder ones (repeatable; replaces --addr, BUILDKIT_HOST and the catalog's builders): ADDR[,cacert=FILE,cert=FILE,key=FILE,servername=NAME][,platform=P]...[,jobs=N]; ADDR is any address BuildKit takes (unix://, tcp://, docker-container://, kube-pod://, ssh://, ...)")
 	f.StringVar(&o.storeDir, "store", store.DefaultDir(), "local OCI image store")
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "targets built at once")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto, tty, plain, rawjson or quiet")
@@ -94,8 +97,8 @@ func (o *buildOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&o.caBundle, "ca-bundle", "", "PEM file of CAs that RUN steps (apt, apk, dnf, npm, pip, gem, curl) trust; passed as a BuildKit secret, in no layer")
 	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build argument KEY=VALUE (repeatable)")
 	f.StringArrayVar(&o.packages, "package", nil, "extra OS package for the final image (repeatable)")
-	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "cache import, e.g. type=registry,ref=REF or type=local,src=DIR (repeatable)")
-	f.StringArrayVar(&o.cacheTo, "cache-to", nil, "cache export, e.g. type=registry,ref=REF,mode=max or type=local,dest=DIR (repeatable)")
+	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "cache import, e.g. type=registry,ref=REF or type=local,src=DIR; {job} in REF or DIR becomes runtime-variant-arch (repeatable)")
+	f.StringArrayVar(&o.cacheTo, "cache-to", nil, "cache export, e.g. type=registry,ref=REF,mode=max or type=local,dest=DIR; {job} in REF or DIR becomes runtime-variant-arch, so jobs do not overwrite each other's cache (repeatable)")
 	f.StringArrayVar(&o.exports, "export", nil, "also export each image: type=oci,dest=FILE (an OCI tarball) or type=tar,dest=FILE (its root filesystem); a directory dest takes one file per image (repeatable)")
 	f.StringVar(&o.sourceEpoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "timestamp for reproducible images, in seconds (default $SOURCE_DATE_EPOCH, else the catalog's sourceDate)")
 	f.BoolVar(&o.pull, "pull", false, "resolve base images again and rebuild targets even when their inputs are unchanged")
@@ -109,8 +112,8 @@ func (o *buildOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (p
 	if err := o.splitOutputs(cmd); err != nil {
 		return pipeline.Request{}, err
 	}
-	if o.jobs < 1 {
-		return pipeline.Request{}, &UsageError{fmt.Errorf("--jobs %d: want at least 1", o.jobs)}
+	if err := o.checkRun(); err != nil {
+		return pipeline.Request{}, err
 	}
 	sel, err := o.selector()
 	if err != nil {
@@ -132,9 +135,27 @@ func (o *buildOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (p
 	logf := func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "lambdaimg: "+f+"\n", a...) }
 	return pipeline.Request{
 		Catalog: c, Templates: tm, Select: sel, Packages: o.packages, Extensions: o.extensions, ExtensionLimits: lim.extension,
-		Build: opts, StoreDir: o.storeDir, BuildKit: buildkit.Options{Addr: o.addr, Logf: logf},
+		Build: opts, StoreDir: o.storeDir, BuildKit: buildkit.Options{Addr: o.addr, Logf: logf}, Builders: o.specs,
 		Log: cmd.ErrOrStderr(), Now: env.Now,
 	}, nil
+}
+
+// checkRun checks --jobs and parses --builder.
+func (o *buildOptions) checkRun() error {
+	if o.jobs < 1 {
+		return &UsageError{fmt.Errorf("--jobs %d: want at least 1", o.jobs)}
+	}
+	if o.addr != "" && len(o.builders) > 0 {
+		return &UsageError{fmt.Errorf("--addr and --builder: name every daemon with --builder")}
+	}
+	for _, b := range o.builders {
+		sp, err := buildkit.ParseSpec(b)
+		if err != nil {
+			return &UsageError{fmt.Errorf("--builder: %w", err)}
+		}
+		o.specs = append(o.specs, sp)
+	}
+	return nil
 }
 
 // splitOutputs reads -o: a format, or (the old form, now --export) an
@@ -183,7 +204,17 @@ stored is not built again (--pull or --no-cache rebuilds it).
 
 BuildKit is found at --addr, else BUILDKIT_HOST, else the default socket; if
 nothing answers and buildkitd is installed, lambdaimg starts its own (see
-'lambdaimg builder status').`
+'lambdaimg builder status').
+
+With several daemons (--builder, repeatable, or the catalog's
+defaults.builders when neither --addr nor BUILDKIT_HOST is set), each target
+and platform goes to a builder that builds that platform natively when one
+does (else one that emulates it), the one running the fewest jobs, preferring
+the builder that already built the same target. A builder that does not
+answer at the start is skipped with a warning (an error when no other builds
+the platforms named for it); one that dies during a build has its job run
+once more on another, and the summary says so. Images do not depend on the
+builder: builds are reproducible. See 'lambdaimg builder ls'.`
 	buildExample = `  lambdaimg build --runtime python3.12
   lambdaimg build --runtime nodejs18.x --os debian --platform linux/arm64
   lambdaimg build --all --jobs 8 -o json > results.json

@@ -8,15 +8,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newBuilderCmd() *cobra.Command {
+func newBuilderCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "builder",
-		Short: "Show or stop the BuildKit daemon lambdaimg builds with",
-		Example: `  lambdaimg builder status
+		Short: "List, show or stop the BuildKit daemons lambdaimg builds with",
+		Example: `  lambdaimg builder ls
+  lambdaimg builder status
   lambdaimg builder status -o json
   lambdaimg builder stop`,
 	}
-	cmd.AddCommand(newBuilderStatusCmd(), newBuilderStopCmd())
+	cmd.AddCommand(newBuilderLsCmd(g), newBuilderStatusCmd(), newBuilderStopCmd())
 	return cmd
 }
 

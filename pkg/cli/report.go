@@ -23,6 +23,9 @@ func printReport(cmd *cobra.Command, rep *pipeline.Report) error {
 		if s := smokeReport(r); s != nil {
 			printChecks(out, errOut, r, s)
 		}
+		if r.Note != "" {
+			fmt.Fprintf(errOut, "%s %s: note: %s\n", r.Target, r.Platform, r.Note)
+		}
 		if r.Status == build.Failed || r.Status == build.Skipped || r.Status == build.Canceled {
 			fmt.Fprintf(errOut, "%s %s %s: %s\n", r.Target, r.Platform, r.Status, r.Reason)
 			for _, l := range r.FailedLines {
@@ -43,16 +46,22 @@ func printReport(cmd *cobra.Command, rep *pipeline.Report) error {
 
 func printImages(w io.Writer, results []build.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tPLATFORM\tDIGEST\tSIZE\tDURATION\tSTATUS")
+	fmt.Fprintln(tw, "TARGET\tPLATFORM\tDIGEST\tSIZE\tDURATION\tSTATUS\tBUILDER")
 	for _, r := range results {
-		digest, size := "-", "-"
+		digest, size, builder := "-", "-", "-"
 		if r.Digest != "" {
 			digest = r.Digest
 		}
 		if r.Size > 0 {
 			size = humanSize(r.Size)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fs\t%s\n", r.Target, r.Platform, digest, size, r.Seconds, r.Status)
+		if r.Builder != "" {
+			builder = r.Builder
+		}
+		if r.Retried {
+			builder += " (retried)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fs\t%s\t%s\n", r.Target, r.Platform, digest, size, r.Seconds, r.Status, builder)
 	}
 	return tw.Flush()
 }

@@ -64,7 +64,7 @@ func New(env Env) *cobra.Command {
 		newListCmd(g, env),
 		newGenerateCmd(g),
 		newBuildCmd(g, env),
-		newBuilderCmd(),
+		newBuilderCmd(g),
 		newTestCmd(g, env),
 		newRunCmd(g, env),
 		newInternalCmd(),

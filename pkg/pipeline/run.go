@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lambdaimg/lambdaimg/pkg/build"
@@ -137,11 +138,15 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	if rec := st.Recovered(); rec != nil {
 		fmt.Fprintln(req.Log, "warning:", rec)
 	}
-	conn, err := buildkit.Connect(ctx, req.BuildKit)
+	specs, err := req.builders()
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	pool, err := buildkit.ConnectPool(ctx, specs, req.BuildKit)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
 	v, err := verify.New()
 	if err != nil {
 		return nil, err
@@ -149,15 +154,40 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	opts := req.Build
 	opts.Gates = []build.Gate{verify.NewGate(v)}
 	if req.Test != nil {
-		g := smoke.NewGate(conn, *req.Test)
+		g := smoke.NewPoolGate(pool.For, *req.Test)
 		defer g.Close()
 		opts.Gates, opts.Tested = append(opts.Gates, g), true
 		// A user's function that fails says nothing against a stored image.
 		opts.KeepStored = req.Test.FunctionDir != ""
 	}
-	fmt.Fprintf(req.Log, "lambdaimg: building %d image(s) with BuildKit %s at %s (%s) into %s\n",
-		len(jobs), conn.Version, conn.Addr, conn.Source, st.Dir())
-	return build.New(conn, st, opts).Build(ctx, jobs)
+	fmt.Fprintf(req.Log, "lambdaimg: building %d image(s) into %s with:\n", len(jobs), st.Dir())
+	for _, c := range pool.Conns() {
+		fmt.Fprintf(req.Log, "lambdaimg:   BuildKit %s at %s (%s): %s\n", c.Version, c.Addr, c.Source, strings.Join(c.Platforms, ", "))
+	}
+	return build.NewPool(pool, st, opts).Build(ctx, jobs)
+}
+
+// builders is the pool a request names (see Builders).
+func (req *Request) builders() ([]buildkit.Spec, error) {
+	return Builders(req.Builders, req.BuildKit.Addr, req.Catalog)
+}
+
+// Builders is the pool to build with: the --builder ones, else none when
+// --addr or BUILDKIT_HOST name one daemon, else the catalog's builders
+// (none: the default socket or the embedded daemon).
+func Builders(flags []buildkit.Spec, addr string, c *catalog.Catalog) ([]buildkit.Spec, error) {
+	if len(flags) > 0 || addr != "" || os.Getenv("BUILDKIT_HOST") != "" || c == nil {
+		return flags, nil
+	}
+	var specs []buildkit.Spec
+	for _, s := range c.Defaults.Builders {
+		sp, err := buildkit.ParseSpec(s)
+		if err != nil { // the catalog was validated: not reached
+			return nil, fmt.Errorf("catalog defaults.builders: %w", err)
+		}
+		specs = append(specs, sp)
+	}
+	return specs, nil
 }
 
 // publishable returns the stored images of a run and, per runtime/variant,

@@ -45,6 +45,7 @@ type Plan struct {
 // they are stored. It satisfies build.Gate.
 type Gate struct {
 	conn    *buildkit.Conn
+	pick    func(platform string) *buildkit.Conn
 	plan    Plan
 	samples sampleDirs
 }
@@ -52,6 +53,12 @@ type Gate struct {
 // NewGate returns a gate running plan through conn. Close it when done.
 func NewGate(conn *buildkit.Conn, plan Plan) *Gate {
 	return &Gate{conn: conn, plan: plan}
+}
+
+// NewPoolGate returns a gate running plan through the connection pick
+// returns for each image's platform (e.g. buildkit.Pool.For).
+func NewPoolGate(pick func(platform string) *buildkit.Conn, plan Plan) *Gate {
+	return &Gate{pick: pick, plan: plan}
 }
 
 // Name is "smoke".
@@ -75,11 +82,15 @@ func (g *Gate) Check(ctx context.Context, layoutDir string, desc v1.Descriptor, 
 	if err != nil {
 		return nil, fmt.Errorf("reading the image config: %w", err)
 	}
+	conn := g.conn
+	if g.pick != nil {
+		conn = g.pick(cf.OS + "/" + cf.Architecture)
+	}
 	var rep *Report
 	if runs != nil {
-		rep, err = RunPlan(ctx, g.conn, layoutDir, desc, cf.Config, o, runs)
+		rep, err = RunPlan(ctx, conn, layoutDir, desc, cf.Config, o, runs)
 	} else {
-		rep, err = Run(ctx, g.conn, layoutDir, desc, cf.Config, o)
+		rep, err = Run(ctx, conn, layoutDir, desc, cf.Config, o)
 	}
 	if err != nil {
 		if rep != nil {

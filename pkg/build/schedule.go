@@ -1,0 +1,177 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
+)
+
+// node is one builder as the scheduler sees it.
+type node struct {
+	conn    *buildkit.Conn
+	limit   int // jobs at once; 0: only Options.Jobs bounds them
+	running int
+	dead    error // why it stopped answering
+	targets map[*render.Context]bool
+}
+
+func (n *node) free() bool { return n.limit == 0 || n.running < n.limit }
+
+// scheduler places each job on a builder of the pool. Among the builders
+// that answer and build the job's platform it picks, in order:
+//
+//  1. the ones that build it natively (the first platform of a worker's
+//     list, which buildkitd fills with its host's platform before those it
+//     emulates, or every platform a builder spec names); an emulating
+//     builder only when none does. A job waits for a native builder with
+//     a free slot rather than run emulated elsewhere.
+//  2. one below its job limit, else the job waits;
+//  3. the fewest jobs running (balance);
+//  4. one that already built this target in this run: its stages that
+//     run on the build platform are cached there;
+//  5. the one that builds the fewest platforms, keeping the versatile
+//     builders free for the jobs only they can build;
+//  6. the first named.
+type scheduler struct {
+	mu      sync.Mutex
+	nodes   []*node
+	changed chan struct{} // closed and replaced when a slot frees or a node dies
+}
+
+func newScheduler(conns []*buildkit.Conn, limits []int) *scheduler {
+	s := &scheduler{changed: make(chan struct{})}
+	for i, c := range conns {
+		n := &node{conn: c, targets: map[*render.Context]bool{}}
+		if i < len(limits) {
+			n.limit = limits[i]
+		}
+		s.nodes = append(s.nodes, n)
+	}
+	return s
+}
+
+// candidates are the live nodes (but skip) that build platform; natively
+// when any does.
+func (s *scheduler) candidates(platform string, skip *node) []*node {
+	var all, native []*node
+	for _, n := range s.nodes {
+		if n == skip || n.dead != nil || !n.conn.Supports(platform) {
+			continue
+		}
+		all = append(all, n)
+		if n.conn.IsNative(platform) {
+			native = append(native, n)
+		}
+	}
+	if len(native) > 0 {
+		return native
+	}
+	return all
+}
+
+// unserved explains why no node builds platform, or is "" when one does.
+func (s *scheduler) unserved(platform string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.candidates(platform, nil)) > 0 {
+		return ""
+	}
+	var have []string
+	for _, n := range s.nodes {
+		if n.dead != nil {
+			have = append(have, fmt.Sprintf("%s (stopped answering: %v)", n.conn.Addr, n.dead))
+			continue
+		}
+		have = append(have, fmt.Sprintf("%s (%s)", n.conn.Addr, strings.Join(n.conn.Platforms, ", ")))
+	}
+	return fmt.Sprintf("no builder builds %s: %s", platform, strings.Join(have, "; "))
+}
+
+// acquire waits for a node to run j on (not skip) and takes a slot on it.
+// It returns nil when no live node builds j's platform.
+func (s *scheduler) acquire(ctx context.Context, j Job, skip *node) (*node, error) {
+	for {
+		s.mu.Lock()
+		cands := s.candidates(j.Arch.Platform(), skip)
+		if len(cands) == 0 {
+			s.mu.Unlock()
+			return nil, nil
+		}
+		if n := pick(cands, j.Context); n != nil {
+			n.running++
+			n.targets[j.Context] = true
+			s.mu.Unlock()
+			return n, nil
+		}
+		wait := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wait:
+		}
+	}
+}
+
+// pick chooses among candidates with a free slot (see scheduler).
+func pick(cands []*node, target *render.Context) *node {
+	var best *node
+	for _, n := range cands {
+		if !n.free() {
+			continue
+		}
+		if best == nil || better(n, best, target) {
+			best = n
+		}
+	}
+	return best
+}
+
+func better(a, b *node, target *render.Context) bool {
+	if a.running != b.running {
+		return a.running < b.running
+	}
+	if a.targets[target] != b.targets[target] {
+		return a.targets[target]
+	}
+	return len(a.conn.Platforms) < len(b.conn.Platforms)
+}
+
+// release gives n's slot back.
+func (s *scheduler) release(n *node) {
+	s.mu.Lock()
+	n.running--
+	s.notify()
+	s.mu.Unlock()
+}
+
+func (s *scheduler) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// probeTimeout bounds the check of a builder after a failed job.
+var probeTimeout = 5 * time.Second
+
+// alive asks n whether it still answers; one that does not is taken out
+// of the pool for the rest of the run.
+func (s *scheduler) alive(ctx context.Context, n *node) bool {
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	_, err := n.conn.ListWorkers(pctx)
+	if err == nil || ctx.Err() != nil {
+		return true
+	}
+	s.mu.Lock()
+	if n.dead == nil {
+		n.dead = err
+	}
+	s.notify()
+	s.mu.Unlock()
+	return false
+}

@@ -1,0 +1,89 @@
+package build
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
+)
+
+// Builders as the scheduler sees them: "full" builds amd64 natively and
+// arm64 under emulation, "amd" only amd64, "arm" arm64 natively.
+var (
+	full = &buildkit.Conn{Addr: "full", Platforms: []string{"linux/amd64", "linux/arm64"}, Native: []string{"linux/amd64"}}
+	amd  = &buildkit.Conn{Addr: "amd", Platforms: []string{"linux/amd64"}, Native: []string{"linux/amd64"}}
+	arm  = &buildkit.Conn{Addr: "arm", Platforms: []string{"linux/arm64"}, Native: []string{"linux/arm64"}}
+)
+
+// TestSchedule places jobs one after the other (none ends) and lists the
+// builder each went to.
+func TestSchedule(t *testing.T) {
+	a, b := &render.Context{}, &render.Context{}
+	cases := []struct {
+		name   string
+		conns  []*buildkit.Conn
+		limits []int
+		jobs   []Job
+		want   []string
+	}{
+		{name: "arm64 only where it builds, amd64 beside it", conns: []*buildkit.Conn{full, amd},
+			jobs: []Job{{a, catalog.X86_64, ""}, {a, catalog.ARM64, ""}}, want: []string{"amd", "full"}},
+		{name: "the same, arm64 first", conns: []*buildkit.Conn{full, amd},
+			jobs: []Job{{a, catalog.ARM64, ""}, {a, catalog.X86_64, ""}}, want: []string{"full", "amd"}},
+		{name: "native arm64 before emulation", conns: []*buildkit.Conn{full, arm},
+			jobs: []Job{{a, catalog.ARM64, ""}, {b, catalog.ARM64, ""}, {a, catalog.X86_64, ""}}, want: []string{"arm", "arm", "full"}},
+		{name: "balanced, then by target", conns: []*buildkit.Conn{full, amd},
+			jobs: []Job{{a, catalog.X86_64, ""}, {b, catalog.X86_64, ""}, {b, catalog.X86_64, ""}, {a, catalog.X86_64, ""}},
+			want: []string{"amd", "full", "full", "amd"}},
+		{name: "job limit", conns: []*buildkit.Conn{amd, full}, limits: []int{1, 0},
+			jobs: []Job{{a, catalog.X86_64, ""}, {a, catalog.X86_64, ""}, {a, catalog.X86_64, ""}}, want: []string{"amd", "full", "full"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScheduler(tc.conns, tc.limits)
+			var got []string
+			for _, j := range tc.jobs {
+				n, err := s.acquire(context.Background(), j, nil)
+				if err != nil || n == nil {
+					t.Fatalf("acquire %s: %v, %v", j.Arch, n, err)
+				}
+				got = append(got, n.conn.Addr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("placement (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestScheduleWaitsAndSkips: a job waits for a slot on a builder at its
+// limit, and none is found for a platform no live builder builds.
+func TestScheduleWaitsAndSkips(t *testing.T) {
+	s := newScheduler([]*buildkit.Conn{amd}, []int{1})
+	j := Job{Context: &render.Context{}, Arch: catalog.X86_64}
+	n, _ := s.acquire(context.Background(), j, nil)
+	got := make(chan *node)
+	go func() {
+		m, _ := s.acquire(context.Background(), j, nil)
+		got <- m
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second job took the only slot")
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.release(n)
+	if m := <-got; m != n {
+		t.Errorf("the waiting job went to %v", m)
+	}
+	if m, err := s.acquire(context.Background(), j, n); m != nil || err != nil {
+		t.Errorf("acquire without the only builder: %v, %v; want none", m, err)
+	}
+	if why := s.unserved("linux/arm64"); why == "" {
+		t.Error("arm64 reported as served by an amd64-only pool")
+	}
+}

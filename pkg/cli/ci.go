@@ -1,12 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/lambdaimg/lambdaimg/pkg/ci"
 	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
@@ -88,27 +83,8 @@ func (o *ciGitHubOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		return &UsageError{err}
 	}
 	rep := ciReport{File: o.file}
-	old, err := os.ReadFile(o.file)
-	switch {
-	case o.check && errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%s does not exist: run lambdaimg ci github without --check to write it", o.file)
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
+	if rep.Status, err = ci.Sync(o.file, gen, o.check); err != nil {
 		return err
-	case o.check:
-		if err := ci.Check(o.file, old, gen); err != nil {
-			return err
-		}
-		rep.Status = "up to date"
-	case bytes.Equal(old, gen):
-		rep.Status = "unchanged"
-	default:
-		if err := os.MkdirAll(filepath.Dir(o.file), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(o.file, gen, 0o644); err != nil {
-			return err
-		}
-		rep.Status = "written"
 	}
 	if o.format == formatJSON {
 		return writeJSON(cmd.OutOrStdout(), rep)

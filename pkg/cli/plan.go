@@ -2,7 +2,7 @@ package cli
 
 import (
 	"errors"
-	"fmt"
+	"io"
 
 	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
 	"github.com/lambdaimg/lambdaimg/pkg/plan"
@@ -75,43 +75,30 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	if err != nil {
 		return &UsageError{err}
 	}
-	targets, err := pipeline.Targets(c, sel, nil)
+	p, err := pipeline.Plan(cmd.Context(), c, tm, sel, o.storeDir, mirrors, cmd.ErrOrStderr())
 	if err != nil {
 		return usage(err)
 	}
-	st, err := store.Open(o.storeDir)
-	if err != nil {
-		return err
-	}
-	if rec := st.Recovered(); rec != nil {
-		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", rec)
-	}
-	pl, err := plan.New(st, tm, plan.WithMirrors(mirrors))
-	if err != nil {
-		return err
-	}
-	p, err := pl.Plan(cmd.Context(), targets)
-	if err != nil {
-		return err
-	}
-	out := cmd.OutOrStdout()
-	switch o.format {
-	case formatJSON:
-		err = writeJSON(out, p)
-	case formatMarkdown:
-		err = p.WriteMarkdown(out)
-	case formatGitHubMatrix:
-		err = p.WriteMatrix(out)
-	default:
-		err = p.WriteTable(out)
-	}
-	if err != nil {
+	if err := o.print(cmd.OutOrStdout(), p); err != nil {
 		return err
 	}
 	if err := p.Err(); err != nil {
 		return &ExitError{Code: PlanChanged, Err: err}
 	}
 	return nil
+}
+
+// print writes the plan in the -o format.
+func (o *planOptions) print(out io.Writer, p *plan.Plan) error {
+	switch o.format {
+	case formatJSON:
+		return writeJSON(out, p)
+	case formatMarkdown:
+		return p.WriteMarkdown(out)
+	case formatGitHubMatrix:
+		return p.WriteMatrix(out)
+	}
+	return p.WriteTable(out)
 }
 
 const (

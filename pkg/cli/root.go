@@ -60,22 +60,7 @@ func New(env Env) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
 	g.bind(root)
-	root.AddCommand(
-		newListCmd(g, env),
-		newGenerateCmd(g),
-		newBuildCmd(g, env),
-		newBuilderCmd(g),
-		newTestCmd(g, env),
-		newRunCmd(g, env),
-		newInternalCmd(),
-		newPushCmd(g, env),
-		newVerifyCmd(g, env),
-		newVersionCmd(),
-		newCICmd(g),
-		newPlanCmd(g),
-		newRollbackCmd(g),
-		newDiffCmd(),
-	)
+	root.AddCommand(commands(g, env)...)
 	usageArgs(root)
 	return root
 }
@@ -142,4 +127,24 @@ func (g *globalOptions) bind(root *cobra.Command) {
 	f.StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
 	f.BoolVar(&g.allowHostPaths, "allow-host-paths", false, "let the --catalog name extension paths outside its own directory (absolute paths, '..', links out); without it they are refused")
 	f.StringArrayVar(&g.limitFlags, "limit", nil, limitUsage)
+}
+
+// commands are lambdaimg's commands, in the order help lists them.
+func commands(g *globalOptions, env Env) []*cobra.Command {
+	return []*cobra.Command{
+		newListCmd(g, env),
+		newGenerateCmd(g),
+		newBuildCmd(g, env),
+		newBuilderCmd(g),
+		newTestCmd(g, env),
+		newRunCmd(g, env),
+		newInternalCmd(),
+		newPushCmd(g, env),
+		newVerifyCmd(g, env),
+		newVersionCmd(),
+		newCICmd(g),
+		newPlanCmd(g),
+		newRollbackCmd(g),
+		newDiffCmd(),
+	}
 }

@@ -47,7 +47,7 @@ golden:
 readme: build
 	scripts/update-readme.sh $(BIN)
 
-# The main job, end to end on a fresh machine, offline: install BuildKit,
+# The main job, end to end on a fresh machine, no image registry: install BuildKit,
 # make local bases, render every context, build images for both
 # architectures and show them.
 demo: build

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job end to end on this machine, offline: install BuildKit and the
-# Runtime Interface Emulator, make local Debian bases, serve them from a local
+# The main job end to end on this machine, with no image registry (only
+# Debian's packages, npm and PyPI): install BuildKit and the Runtime
+# Interface Emulator, make local Debian bases, serve them from a local
 # registry, build images with lambdaimg for both architectures, smoke-test
-# them through the emulator, push them to a local registry and verify them.
+# them through the emulator (a custom runtime, Node.js and Python with their
+# AWS-runtime checks), push them to a local registry and verify them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/lambdaimg}
@@ -39,6 +41,10 @@ echo "demo: the images are single-platform manifests in the OCI layout $STORE (i
 echo "demo: smoke-testing them through the Runtime Interface Emulator:" >&2
 "$BIN" test --runtime provided.al2023 --os debian "${common[@]}"
 "$BIN" test --runtime nodejs18.x --os debian --platform linux/amd64 "${common[@]}"
+
+echo "demo: Python 3.11 on Debian (awslambdaric from PyPI), built and checked like AWS's runtime:" >&2
+"$BIN" test --runtime python3.11 --os debian --platform linux/amd64 \
+	--ca-bundle /etc/ssl/certs/ca-certificates.crt --timeout 6 "${common[@]}"
 
 echo "demo: pushing them to the local registry with AWS-style tags, then verifying a tag:" >&2
 "$BIN" push --store "$STORE" --registry "$host/demo"

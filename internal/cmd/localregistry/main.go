@@ -38,8 +38,9 @@ func main() {
 
 // The bases, as the catalog names them (docker.io is mirrored here).
 var images = map[string]string{
-	"library/debian:bookworm-slim": "debian-bookworm",
-	"library/busybox:latest":       "busybox",
+	"library/debian:bookworm-slim":      "debian-bookworm",
+	"library/busybox:latest":            "busybox",
+	"library/python:3.11-slim-bookworm": "python-bookworm", // Debian's python3 (3.11)
 }
 
 func run(addr, bases, ready string) error {

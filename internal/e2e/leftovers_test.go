@@ -23,8 +23,9 @@ import (
 )
 
 // buildLeftovers are files a native build leaves behind that have no
-// business in a runtime image.
-var buildLeftovers = []string{".o", ".a", ".la", "config.log", "config.status", "CMakeCache.txt", "Makefile"}
+// business in a runtime image. (Not Makefile: some npm packages ship one,
+// e.g. delegates and retry, which node-gyp depends on.)
+var buildLeftovers = []string{".o", ".a", ".la", "config.log", "config.status", "CMakeCache.txt"}
 
 // scanLeftovers reads every layer of every image in the store: no layer
 // may hold the CA bundle's path or content (it is a build secret) or a

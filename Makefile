@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/lambdaimg/lambdaimg/pkg/cli.Version=$(VERSION)
 # take about 10 s on 2 cores.
 FUZZTIME ?= 150000x
 
-.PHONY: all build test testdeps buildkit unit lint fuzz golden readme demo bench clean
+.PHONY: all build test testdeps buildkit unit lint fuzz golden readme demo bench clean trim-cache
 
 all: build
 
@@ -21,7 +21,7 @@ build:
 # The whole suite: formatting and vet, every test (the end-to-end ones
 # against a real buildkitd, which lambdaimg starts itself), and a short fuzz
 # run of the catalog loader. It installs what it needs first.
-test: testdeps lint unit fuzz
+test: testdeps lint trim-cache unit fuzz
 
 # What the end-to-end tests need: BuildKit (runc, buildkitd, qemu for
 # arm64), the Runtime Interface Emulator built from the Go module proxy, and
@@ -29,6 +29,14 @@ test: testdeps lint unit fuzz
 testdeps: buildkit
 	scripts/install-rie.sh .cache/rie
 	scripts/make-test-bases.sh .cache/bases
+
+# lambdaimg's own buildkitd keeps the layers of every run until its garbage
+# collector finds the disk nearly full, and a day of test runs grew it past
+# 60 GB here. Before each run keep only the most recently used KEEP_CACHE.
+KEEP_CACHE ?= 10GB
+trim-cache: build
+	@if $(BIN) builder status >/dev/null 2>&1; then $(BIN) builder prune --keep-storage $(KEEP_CACHE); \
+	else echo "lambdaimg's buildkitd is not running: no cache to trim"; fi
 
 buildkit:
 	REQUIRE_ARM64=$${REQUIRE_ARM64:-$$( [ "$$CI" = true ] && echo 1 || echo 0 )} scripts/install-buildkit.sh

@@ -11,13 +11,14 @@ import (
 func newBuilderCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "builder",
-		Short: "List, show or stop the BuildKit daemons lambdaimg builds with",
+		Short: "List, show, stop or prune the BuildKit daemons lambdaimg builds with",
 		Example: `  lambdaimg builder ls
   lambdaimg builder status
   lambdaimg builder status -o json
-  lambdaimg builder stop`,
+  lambdaimg builder stop
+  lambdaimg builder prune --keep-storage 10GB`,
 	}
-	cmd.AddCommand(newBuilderLsCmd(g), newBuilderStatusCmd(), newBuilderStopCmd())
+	cmd.AddCommand(newBuilderLsCmd(g), newBuilderStatusCmd(), newBuilderStopCmd(), newBuilderPruneCmd())
 	return cmd
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
 
 	controlapi "github.com/moby/buildkit/api/services/control"
 )
@@ -50,22 +49,16 @@ func List(ctx context.Context, specs []Spec, o Options) []Info {
 		defer c.Close()
 		return []Info{describe(ctx, c, 0)}
 	}
-	out := make([]Info, len(specs))
-	var wg sync.WaitGroup
-	for i, sp := range specs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := DialSpec(ctx, sp, o)
-			if err != nil {
-				out[i] = Info{Address: sp.Addr, Source: SourcePool, JobLimit: sp.Jobs, Error: err.Error(), Running: -1}
-				return
-			}
-			defer c.Close()
-			out[i] = describe(ctx, c, sp.Jobs)
-		}()
+	members := dialAll(ctx, specs, o)
+	out := make([]Info, len(members))
+	for i, m := range members {
+		if m.Err != nil {
+			out[i] = Info{Address: m.Spec.Addr, Source: SourcePool, JobLimit: m.Spec.Jobs, Error: m.Err.Error(), Running: -1}
+			continue
+		}
+		out[i] = describe(ctx, m.Conn, m.Spec.Jobs)
+		m.Conn.Close()
 	}
-	wg.Wait()
 	return out
 }
 

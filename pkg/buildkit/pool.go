@@ -87,17 +87,7 @@ func ConnectPool(ctx context.Context, specs []Spec, o Options) (*Pool, error) {
 		}
 		return &Pool{Members: []Member{{Spec: Spec{Addr: c.Addr}, Conn: c}}}, nil
 	}
-	p := &Pool{Members: make([]Member, len(specs))}
-	var wg sync.WaitGroup
-	for i, sp := range specs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := DialSpec(ctx, sp, o)
-			p.Members[i] = Member{Spec: sp, Conn: c, Err: err}
-		}()
-	}
-	wg.Wait()
+	p := &Pool{Members: dialAll(ctx, specs, o)}
 	if err := ctx.Err(); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("connecting to the builders: %w", err)
@@ -160,4 +150,21 @@ func (p *Pool) serves(platform string) bool {
 		}
 	}
 	return false
+}
+
+// dialAll dials every builder of specs at once: one member each, with its
+// connection or the error that kept it from answering.
+func dialAll(ctx context.Context, specs []Spec, o Options) []Member {
+	members := make([]Member, len(specs))
+	var wg sync.WaitGroup
+	for i, sp := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := DialSpec(ctx, sp, o)
+			members[i] = Member{Spec: sp, Conn: c, Err: err}
+		}()
+	}
+	wg.Wait()
+	return members
 }

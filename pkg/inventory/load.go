@@ -6,8 +6,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/lambdaimg/lambdaimg/pkg/store"
+
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
@@ -84,17 +85,9 @@ func loadLayout(s, rest string) (*Inventory, error) {
 	if st, err := os.Stat(dir); want == "" || err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%s: want oci:DIR:REFNAME or oci:DIR@DIGEST, naming one image of an OCI layout", s)
 	}
-	p, err := layout.FromPath(dir)
+	ii, im, err := store.ReadIndex(dir)
 	if err != nil {
-		return nil, fmt.Errorf("opening the OCI layout %s: %w", dir, err)
-	}
-	ii, err := p.ImageIndex()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", dir, err)
-	}
-	im, err := ii.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", dir, err)
+		return nil, err
 	}
 	for _, d := range im.Manifests {
 		if d.Annotations[labels.RefName] != want && d.Digest.String() != want {

@@ -336,6 +336,24 @@ func (s *Store) Unchanged(ref Ref, buildKey string) (Entry, v1.Image, bool) {
 	return e, img, true
 }
 
+// ReadIndex opens the OCI layout at dir (the store's or any other) and
+// reads its index.json.
+func ReadIndex(dir string) (v1.ImageIndex, *v1.IndexManifest, error) {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the OCI layout %s: %w", dir, err)
+	}
+	ii, err := p.ImageIndex()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	im, err := ii.IndexManifest()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	return ii, im, nil
+}
+
 // SingleImage returns the one image manifest of the layout at dir; an index
 // holding more than one manifest (attestations, several platforms) is an
 // error, since Lambda deploys single-platform manifests only.

@@ -3,14 +3,15 @@ package verify
 import (
 	"context"
 	"fmt"
-	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
+	"github.com/lambdaimg/lambdaimg/pkg/store"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
 )
@@ -72,17 +73,9 @@ func (v *Verifier) layout(ctx context.Context, s string) ([]Report, error) {
 			dir, refName = s[:i], s[i+1:]
 		}
 	}
-	p, err := layout.FromPath(dir)
+	ii, im, err := store.ReadIndex(dir)
 	if err != nil {
-		return nil, fmt.Errorf("opening the OCI layout %s: %w", dir, err)
-	}
-	ii, err := p.ImageIndex()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", dir, err)
-	}
-	im, err := ii.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", dir, err)
+		return nil, err
 	}
 	var reports []Report
 	var names []string

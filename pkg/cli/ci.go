@@ -119,14 +119,18 @@ scheduled security rebuilds. It runs on a cron schedule and on demand:
            be rebuilt (a base image moved, the catalog, a template or a RIC
            pin changed); nothing changed ends the run, green
   build    one job per target and platform, on a native runner
-           (ubuntu-latest for x86_64, ubuntu-24.04-arm for arm64), fail-fast
+           (ubuntu-24.04 for x86_64, ubuntu-24.04-arm for arm64), fail-fast
            off: lambdaimg build --test
-  publish  needs every build job: lambdaimg push, so tags move only when all
-           passed; the state it leaves is what the next plan compares with
+  publish  after the builds, even when some failed: a runtime variant whose
+           every job passed is pushed (lambdaimg push), one with a failed
+           job is held back whole; the state it leaves is what the next plan
+           compares with
 
-The plan's Markdown is the job summary. Without --runtime the workflow plans
---all. Commit the file; --check (in CI) fails when it differs from what this
-lambdaimg would write.`
+The job summaries are lambdaimg's own Markdown: the plan's (plan -o
+markdown), then what was pushed and held back, and the changelog of every
+image whose tag moved (diff -o markdown OLD NEW). Without --runtime the
+workflow plans --all. Commit the file; --check (in CI) fails when it differs
+from what this lambdaimg would write.`
 	ciGitHubExample = `  lambdaimg ci github --registry public.ecr.aws/my-alias
   lambdaimg ci github --runtime python3.12 --runtime nodejs22.x --schedule weekly
   lambdaimg ci github --check`

@@ -46,6 +46,17 @@ type GitHub struct {
 	Registries []string
 	// BuildKitImage is the buildkitd image (default DefaultBuildKitImage).
 	BuildKitImage string
+	// Builders, when set, are the pool the build jobs use instead of a
+	// buildkitd started on the runner, in --builder's form, except that
+	// cacert, cert and key name GitHub secrets holding the PEM files
+	// (written to files in the job, never into the workflow).
+	Builders []string
+}
+
+// tmplData is what the template is executed with.
+type tmplData struct {
+	Schedule, Version, PlanArgs, GlobalArgs, PushArgs, BuildKitImage string
+	Pool                                                             pool
 }
 
 //go:embed github.yml.tmpl
@@ -82,13 +93,18 @@ func Generate(g GitHub) ([]byte, error) {
 			return nil, fmt.Errorf("argument %q: only letters, digits and _./:=@+,- are allowed in the workflow's commands", a)
 		}
 	}
-	data := map[string]string{
-		"Schedule":      g.Schedule,
-		"Version":       g.Version,
-		"PlanArgs":      args(append(append([]string{}, global...), g.Select...)),
-		"GlobalArgs":    args(global),
-		"PushArgs":      args(push),
-		"BuildKitImage": g.BuildKitImage,
+	p, err := poolOf(g.Builders)
+	if err != nil {
+		return nil, err
+	}
+	data := tmplData{
+		Schedule:      g.Schedule,
+		Version:       g.Version,
+		PlanArgs:      args(append(append([]string{}, global...), g.Select...)),
+		GlobalArgs:    args(global),
+		PushArgs:      args(push),
+		BuildKitImage: g.BuildKitImage,
+		Pool:          p,
 	}
 	var buf bytes.Buffer
 	if err := workflow.Execute(&buf, data); err != nil {

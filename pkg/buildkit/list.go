@@ -58,7 +58,7 @@ func List(ctx context.Context, specs []Spec, o Options) []Info {
 			defer wg.Done()
 			c, err := DialSpec(ctx, sp, o)
 			if err != nil {
-				out[i] = Info{Address: sp.Addr, Source: SourcePool, JobLimit: sp.Jobs, Error: err.Error(), Running: -1}
+				out[i] = Info{Address: sp.Addr, Source: sourceOf(sp), JobLimit: sp.Jobs, Error: err.Error(), Running: -1}
 				return
 			}
 			defer c.Close()

@@ -42,7 +42,9 @@ type GitHub struct {
 	// --templates when set (paths in the repository).
 	Catalog, Templates string
 	// Registries are passed to push as --registry; none means the
-	// catalog's defaults.registries.
+	// catalog's defaults.registries. A selection of one platform
+	// (--platform) pushes only the per-architecture and dated tags: an
+	// index would name that platform alone.
 	Registries []string
 	// BuildKitImage is the buildkitd image (default DefaultBuildKitImage).
 	BuildKitImage string
@@ -87,6 +89,10 @@ func Generate(g GitHub) ([]byte, error) {
 	var push []string
 	for _, r := range g.Registries {
 		push = append(push, "--registry", r)
+	}
+	if somePlatforms(g.Select) {
+		// Indexes would name only the selected platforms: leave them.
+		push = append(push, "--tags", "arch,dated")
 	}
 	for _, a := range append(append(append([]string{}, global...), g.Select...), push...) {
 		if !safeArg.MatchString(a) {
@@ -147,6 +153,18 @@ func (g *GitHub) fill() error {
 		errs = append(errs, fmt.Errorf("buildkit image %q: %w", g.BuildKitImage, err))
 	}
 	return errors.Join(errs...)
+}
+
+// somePlatforms reports whether the selection names some platforms but
+// not both, linux/amd64 and linux/arm64.
+func somePlatforms(sel []string) bool {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(sel); i++ {
+		if sel[i] == "--platform" {
+			seen[sel[i+1]] = true
+		}
+	}
+	return len(seen) > 0 && !(seen["linux/amd64"] && seen["linux/arm64"])
 }
 
 func allMatch(re *regexp.Regexp, list []string) bool {

@@ -113,7 +113,7 @@ func TestCheck(t *testing.T) {
 	if !ok {
 		t.Fatalf("Check of a hand edit = %v, want a *DriftError", err)
 	}
-	want := "@@ line 73 @@\n-      fail-fast: true\n+      fail-fast: false\n"
+	want := "@@ line 77 @@\n-      fail-fast: true\n+      fail-fast: false\n"
 	if diff := cmp.Diff(want, de.Diff); diff != "" {
 		t.Errorf("diff (-want +got):\n%s", diff)
 	}

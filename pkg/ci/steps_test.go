@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,9 +252,90 @@ func TestWorkflowShape(t *testing.T) {
 		t.Errorf("workflow (-want +got):\n%s", diff)
 	}
 	plan := jobSteps(t, gen, "plan")["Plan"].Run
-	for _, s := range []string{"-o github-matrix > matrix.json", `-o markdown >> "$GITHUB_STEP_SUMMARY"`} {
+	for _, s := range []string{"-o json > plan.json", `-o markdown >> "$GITHUB_STEP_SUMMARY"`} {
 		if !strings.Contains(plan, "lambdaimg plan --all --store lambdaimg-store "+s) {
 			t.Errorf("the plan step does not run lambdaimg plan ... %s:\n%s", s, plan)
 		}
+	}
+}
+
+// TestPlanStep runs the plan job's step with a fake lambdaimg that prints
+// a plan (python3.12 must be rebuilt for arm64 only, nodejs22.x not at
+// all) and exits as plan does: the matrix has both platforms of
+// python3.12, so its architectures move together, and none of nodejs22.x.
+func TestPlanStep(t *testing.T) {
+	gen, err := Generate(GitHub{Select: []string{"--all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planStep := jobSteps(t, gen, "plan")["Plan"]
+	planJSON := `{"items":[
+	 {"target":"nodejs22.x/debian","runtime":"nodejs22.x","variant":"debian","platform":"linux/amd64","runner":"ubuntu-24.04","rebuild":false},
+	 {"target":"nodejs22.x/debian","runtime":"nodejs22.x","variant":"debian","platform":"linux/arm64","runner":"ubuntu-24.04-arm","rebuild":false},
+	 {"target":"python3.12/al2023","runtime":"python3.12","variant":"al2023","platform":"linux/amd64","runner":"ubuntu-24.04","rebuild":false},
+	 {"target":"python3.12/al2023","runtime":"python3.12","variant":"al2023","platform":"linux/arm64","runner":"ubuntu-24.04-arm","rebuild":true,
+	  "reasons":[{"kind":"base","detail":"moved"}]}]}`
+	for name, c := range map[string]struct {
+		status     int
+		wantOutput string
+	}{
+		"something changed": {10, "changed=true\nmatrix=" +
+			`{"include":[{"runtime":"python3.12","variant":"al2023","platform":"linux/amd64","runner":"ubuntu-24.04"},` +
+			`{"runtime":"python3.12","variant":"al2023","platform":"linux/arm64","runner":"ubuntu-24.04-arm"}]}` + "\n"},
+		"nothing changed": {0, "changed=false\nmatrix={\"include\":[]}\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			items := planJSON
+			if c.status == 0 {
+				items = `{"items":[]}`
+			}
+			bin := fakeLambdaimg(t, dir, fmt.Sprintf("case \"$*\" in *'-o json'*) cat <<'EOF'\n%s\nEOF\n;; *) echo '## lambdaimg plan';; esac\nexit %d\n", items, c.status))
+			output, summary := runStep(t, dir, planStep.Run, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			if diff := cmp.Diff(c.wantOutput, output); diff != "" {
+				t.Errorf("step output (-want +got):\n%s", diff)
+			}
+			if summary != "## lambdaimg plan\n" {
+				t.Errorf("job summary = %q, want the plan's Markdown", summary)
+			}
+		})
+	}
+}
+
+// fakeLambdaimg writes a lambdaimg shell script with body into dir/bin
+// and returns dir/bin.
+func fakeLambdaimg(t *testing.T, dir, body string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "lambdaimg"), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestOnePlatformKeepsIndexes: a workflow for one platform pushes no
+// index tags (they would name that platform alone); one for both does.
+func TestOnePlatformKeepsIndexes(t *testing.T) {
+	for name, c := range map[string]struct {
+		sel  []string
+		want bool
+	}{
+		"all":         {[]string{"--all"}, false},
+		"arm64 only":  {[]string{"--all", "--platform", "linux/arm64"}, true},
+		"both, named": {[]string{"--all", "--platform", "linux/arm64", "--platform", "linux/amd64"}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			gen, err := Generate(GitHub{Select: c.sel})
+			if err != nil {
+				t.Fatal(err)
+			}
+			push := jobSteps(t, gen, "publish")["Publish"].Run
+			if got := strings.Contains(push, "lambdaimg push --tags arch,dated --store"); got != c.want {
+				t.Errorf("push with --tags arch,dated: %v, want %v:\n%s", got, c.want, push)
+			}
+		})
 	}
 }

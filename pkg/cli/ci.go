@@ -116,9 +116,10 @@ const (
 	ciGitHubLong = `Write a GitHub Actions workflow (default ` + ci.DefaultWorkflow + `) for
 scheduled security rebuilds. It runs on a cron schedule and on demand:
 
-  plan     lambdaimg plan -o github-matrix: which targets and platforms must
-           be rebuilt (a base image moved, the catalog, a template or a RIC
-           pin changed); nothing changed ends the run, green
+  plan     lambdaimg plan: which targets and platforms must be rebuilt (a
+           base image moved, the catalog, a template or a RIC pin changed);
+           the matrix is every platform of those targets, so that their
+           architectures move together; nothing changed ends the run, green
   build    one job per target and platform, on a native runner
            (ubuntu-24.04 for x86_64, ubuntu-24.04-arm for arm64), fail-fast
            off: lambdaimg build --test
@@ -130,7 +131,9 @@ scheduled security rebuilds. It runs on a cron schedule and on demand:
 The job summaries are lambdaimg's own Markdown: the plan's (plan -o
 markdown), then what was pushed and held back, and the changelog of every
 image whose tag moved (diff -o markdown OLD NEW). Without --runtime the
-workflow plans --all.
+workflow plans --all; with --platform naming one platform the publish
+moves only per-architecture and dated tags (an index would name that
+platform alone).
 
 With --builder the build jobs use that pool of BuildKit builders (as build's
 --builder) instead of starting a buildkitd on the runner. The TLS options

@@ -41,8 +41,9 @@ func jobSteps(t *testing.T, workflow []byte, job string) map[string]step {
 }
 
 // runStep runs a step's script with bash -e (as GitHub does) in dir, with
-// env, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY; it returns the two files.
-func runStep(t *testing.T, dir, script string, env ...string) (output, summary string) {
+// env, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY; it returns the two files
+// and what the step printed.
+func runStep(t *testing.T, dir, script string, env ...string) (output, summary, log string) {
 	t.Helper()
 	for _, tool := range []string{"bash", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -53,12 +54,13 @@ func runStep(t *testing.T, dir, script string, env ...string) (output, summary s
 	cmd := exec.Command("bash", "-e", "-c", script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), append(env, "GITHUB_OUTPUT="+out, "GITHUB_STEP_SUMMARY="+sum)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
+	b, err := cmd.CombinedOutput()
+	if err != nil {
 		t.Fatalf("step failed: %v\n%s", err, b)
 	}
 	o, _ := os.ReadFile(out)
 	s, _ := os.ReadFile(sum)
-	return string(o), string(s)
+	return string(o), string(s), string(b)
 }
 
 // writeStore writes a build job's store artifact holding images named
@@ -127,7 +129,7 @@ func TestMergeHoldsBackFailedRuntimes(t *testing.T) {
 			for i, names := range c.stores {
 				writeStore(t, filepath.Join(dir, "stores", "lambdaimg-store-"+string(rune('0'+i))), names...)
 			}
-			output, summary := runStep(t, dir, merge.Run, "MATRIX="+matrix)
+			output, summary, _ := runStep(t, dir, merge.Run, "MATRIX="+matrix)
 			if diff := cmp.Diff(c.wantOutput, output); diff != "" {
 				t.Errorf("step output (-want +got):\n%s", diff)
 			}
@@ -178,7 +180,8 @@ func TestChangelogStep(t *testing.T) {
 	if err := os.Mkdir(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fake := "#!/bin/sh\necho \"lambdaimg $*\"\n"
+	// diff fails for nodejs: a warning, the others still get theirs.
+	fake := "#!/bin/sh\necho \"lambdaimg $*\"\ncase \"$*\" in *nodejs@sha256:new2*) echo 'no such manifest' >&2; exit 1;; esac\n"
 	if err := os.WriteFile(filepath.Join(bin, "lambdaimg"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +196,15 @@ func TestChangelogStep(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pushed.json"), []byte(pushed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, summary := runStep(t, dir, changelog.Run, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	_, summary, log := runStep(t, dir, changelog.Run, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	want := "## Changelog\n\n" +
 		"lambdaimg diff -o markdown r.io/a/nodejs@sha256:old2 r.io/a/nodejs@sha256:new2\n\n" +
 		"lambdaimg diff -o markdown r.io/a/python@sha256:old1 r.io/a/python@sha256:new1\n"
 	if diff := cmp.Diff(want, summary); diff != "" {
 		t.Errorf("job summary (-want +got):\n%s", diff)
+	}
+	if w := "::warning::no changelog for r.io/a/nodejs@sha256:new2"; !strings.Contains(log, w) {
+		t.Errorf("the step's log lacks %q:\n%s", w, log)
 	}
 }
 
@@ -291,7 +297,7 @@ func TestPlanStep(t *testing.T) {
 				items = `{"items":[]}`
 			}
 			bin := fakeLambdaimg(t, dir, fmt.Sprintf("case \"$*\" in *'-o json'*) cat <<'EOF'\n%s\nEOF\n;; *) echo '## lambdaimg plan';; esac\nexit %d\n", items, c.status))
-			output, summary := runStep(t, dir, planStep.Run, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			output, summary, _ := runStep(t, dir, planStep.Run, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 			if diff := cmp.Diff(c.wantOutput, output); diff != "" {
 				t.Errorf("step output (-want +got):\n%s", diff)
 			}

@@ -23,6 +23,16 @@ const (
 	SourceEmbedded = "lambdaimg's own buildkitd"
 )
 
+// pooled reports whether source names a builder of a pool rather than the
+// one daemon of --addr, BUILDKIT_HOST, the default socket or lambdaimg's.
+func pooled(source string) bool {
+	switch source {
+	case SourceFlag, SourceEnv, SourceDefault, SourceEmbedded:
+		return false
+	}
+	return true
+}
+
 // ErrUnavailable is returned (wrapped) when no BuildKit daemon can be used.
 var ErrUnavailable = errors.New("BuildKit is not available")
 
@@ -178,7 +188,7 @@ func dial(ctx context.Context, o Options, addr, source string, copts ...client.C
 	if err != nil {
 		c.Close()
 		hint := "start buildkitd there, point --addr or BUILDKIT_HOST at a running one, or unset them to let lambdaimg start its own"
-		if source == SourcePool {
+		if pooled(source) {
 			hint = "check that buildkitd runs there and listens on that address"
 		}
 		return nil, fmt.Errorf("%w: nothing answers at %s (%s) within %s: %v\n%s",

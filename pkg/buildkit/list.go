@@ -53,7 +53,7 @@ func List(ctx context.Context, specs []Spec, o Options) []Info {
 	out := make([]Info, len(members))
 	for i, m := range members {
 		if m.Err != nil {
-			out[i] = Info{Address: m.Spec.Addr, Source: SourcePool, JobLimit: m.Spec.Jobs, Error: m.Err.Error(), Running: -1}
+			out[i] = Info{Address: m.Spec.Addr, Source: sourceOf(m.Spec), JobLimit: m.Spec.Jobs, Error: m.Err.Error(), Running: -1}
 			continue
 		}
 		out[i] = describe(ctx, m.Conn, m.Spec.Jobs)

@@ -8,8 +8,17 @@ import (
 	"sync"
 )
 
-// Source of a builder named in a pool.
-const SourcePool = "builder"
+// SourcePool is the source of a builder named with --builder; a Spec's
+// Source names the others (a config file, the catalog).
+const SourcePool = "--builder"
+
+// sourceOf is where sp was named.
+func sourceOf(sp Spec) string {
+	if sp.Source != "" {
+		return sp.Source
+	}
+	return SourcePool
+}
 
 // Member is one builder of a Pool: its spec and, when it answered, its
 // connection.

@@ -47,7 +47,7 @@ func hostOf(addr string) string {
 // native: naming them is how a pool says where each platform goes.
 func DialSpec(ctx context.Context, sp Spec, o Options) (*Conn, error) {
 	o.defaults()
-	c, err := dial(ctx, o, sp.Addr, SourcePool, clientOpts(sp)...)
+	c, err := dial(ctx, o, sp.Addr, sourceOf(sp), clientOpts(sp)...)
 	if err != nil {
 		return nil, tlsHint(sp, err)
 	}

@@ -42,10 +42,23 @@ type GitHub struct {
 	// --templates when set (paths in the repository).
 	Catalog, Templates string
 	// Registries are passed to push as --registry; none means the
-	// catalog's defaults.registries.
+	// catalog's defaults.registries. A selection of one platform
+	// (--platform) pushes only the per-architecture and dated tags: an
+	// index would name that platform alone.
 	Registries []string
 	// BuildKitImage is the buildkitd image (default DefaultBuildKitImage).
 	BuildKitImage string
+	// Builders, when set, are the pool the build jobs use instead of a
+	// buildkitd started on the runner, in --builder's form, except that
+	// cacert, cert and key name GitHub secrets holding the PEM files
+	// (written to files in the job, never into the workflow).
+	Builders []string
+}
+
+// tmplData is what the template is executed with.
+type tmplData struct {
+	Schedule, Version, PlanArgs, GlobalArgs, PushArgs, BuildKitImage string
+	Pool                                                             pool
 }
 
 //go:embed github.yml.tmpl
@@ -77,18 +90,27 @@ func Generate(g GitHub) ([]byte, error) {
 	for _, r := range g.Registries {
 		push = append(push, "--registry", r)
 	}
+	if somePlatforms(g.Select) {
+		// Indexes would name only the selected platforms: leave them.
+		push = append(push, "--tags", "arch,dated")
+	}
 	for _, a := range append(append(append([]string{}, global...), g.Select...), push...) {
 		if !safeArg.MatchString(a) {
 			return nil, fmt.Errorf("argument %q: only letters, digits and _./:=@+,- are allowed in the workflow's commands", a)
 		}
 	}
-	data := map[string]string{
-		"Schedule":      g.Schedule,
-		"Version":       g.Version,
-		"PlanArgs":      args(append(append([]string{}, global...), g.Select...)),
-		"GlobalArgs":    args(global),
-		"PushArgs":      args(push),
-		"BuildKitImage": g.BuildKitImage,
+	p, err := poolOf(g.Builders)
+	if err != nil {
+		return nil, err
+	}
+	data := tmplData{
+		Schedule:      g.Schedule,
+		Version:       g.Version,
+		PlanArgs:      args(append(append([]string{}, global...), g.Select...)),
+		GlobalArgs:    args(global),
+		PushArgs:      args(push),
+		BuildKitImage: g.BuildKitImage,
+		Pool:          p,
 	}
 	var buf bytes.Buffer
 	if err := workflow.Execute(&buf, data); err != nil {
@@ -131,6 +153,18 @@ func (g *GitHub) fill() error {
 		errs = append(errs, fmt.Errorf("buildkit image %q: %w", g.BuildKitImage, err))
 	}
 	return errors.Join(errs...)
+}
+
+// somePlatforms reports whether the selection names some platforms but
+// not both, linux/amd64 and linux/arm64.
+func somePlatforms(sel []string) bool {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(sel); i++ {
+		if sel[i] == "--platform" {
+			seen[sel[i+1]] = true
+		}
+	}
+	return len(seen) > 0 && !(seen["linux/amd64"] && seen["linux/arm64"])
 }
 
 func allMatch(re *regexp.Regexp, list []string) bool {

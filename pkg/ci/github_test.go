@@ -23,6 +23,15 @@ var cases = map[string]GitHub{
 		Catalog:    "catalog/runtimes.yaml",
 		Registries: []string{"public.ecr.aws/example", "docker.io/example"},
 	},
+	"pool": {
+		Select: []string{"--all"},
+		Builders: []string{
+			"tcp://amd64-1.internal:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY,servername=buildkitd",
+			"tcp://arm64-1.internal:1234,cacert=BUILDKIT_CA,cert=ARM_CERT,key=ARM_KEY,platform=linux/arm64,jobs=2",
+			"kube-pod://buildkitd-0?namespace=ci",
+		},
+	},
+	"pool-plain": {Select: []string{"--all"}, Builders: []string{"tcp://10.0.0.5:1234"}},
 }
 
 // TestGitHubGolden compares each generated workflow with its golden file
@@ -104,7 +113,7 @@ func TestCheck(t *testing.T) {
 	if !ok {
 		t.Fatalf("Check of a hand edit = %v, want a *DriftError", err)
 	}
-	want := "@@ line 71 @@\n-      fail-fast: true\n+      fail-fast: false\n"
+	want := "@@ line 77 @@\n-      fail-fast: true\n+      fail-fast: false\n"
 	if diff := cmp.Diff(want, de.Diff); diff != "" {
 		t.Errorf("diff (-want +got):\n%s", diff)
 	}
@@ -112,12 +121,18 @@ func TestCheck(t *testing.T) {
 
 func TestGenerateRefusesBadInput(t *testing.T) {
 	for name, g := range map[string]GitHub{
-		"cron of 4 fields":  {Schedule: "1 2 3 4", Select: []string{"--all"}},
-		"shell in schedule": {Schedule: "$(id) * * * *", Select: []string{"--all"}},
-		"bad version":       {Version: "main; rm -rf /", Select: []string{"--all"}},
-		"no selection":      {},
-		"shell in runtime":  {Select: []string{"--runtime", "a;b"}},
-		"bad registry":      {Select: []string{"--all"}, Registries: []string{"UPPER/Case"}},
+		"cron of 4 fields":   {Schedule: "1 2 3 4", Select: []string{"--all"}},
+		"shell in schedule":  {Schedule: "$(id) * * * *", Select: []string{"--all"}},
+		"bad version":        {Version: "main; rm -rf /", Select: []string{"--all"}},
+		"no selection":       {},
+		"shell in runtime":   {Select: []string{"--runtime", "a;b"}},
+		"bad registry":       {Select: []string{"--all"}, Registries: []string{"UPPER/Case"}},
+		"builder not parsed": {Select: []string{"--all"}, Builders: []string{"tcp://a:1234,jobs=0"}},
+		"builder TLS file":   {Select: []string{"--all"}, Builders: []string{"tcp://a:1234,cacert=ca.pem"}},
+		"builder TLS lower":  {Select: []string{"--all"}, Builders: []string{"tcp://a:1234,cacert=ca"}},
+		"builder GITHUB_":    {Select: []string{"--all"}, Builders: []string{"tcp://a:1234,cacert=GITHUB_TOKEN"}},
+		"shell in builder":   {Select: []string{"--all"}, Builders: []string{"tcp://a:1234$(id)"}},
+		"quote in builder":   {Select: []string{"--all"}, Builders: []string{`tcp://a:1234"`}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Generate(g); err == nil {

@@ -86,7 +86,7 @@ func (o *buildOptions) bind(cmd *cobra.Command) {
 	o.selectOptions.bind(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "", "BuildKit address, e.g. unix:///run/buildkit/buildkitd.sock or tcp://builder:1234 (default $BUILDKIT_HOST, the default socket, or lambdaimg's own buildkitd)")
-	f.StringArrayVar(&o.builders, "builder", nil, "build with this BuildKit daemon, in a pool with the other --builder ones (repeatable; replaces --addr, BUILDKIT_HOST and the catalog's builders): ADDR[,cacert=FILE,cert=FILE,key=FILE,servername=NAME][,platform=P]...[,jobs=N]; ADDR is any address BuildKit takes (unix://, tcp://, docker-container://, kube-pod://, ssh://, ...)")
+	f.StringArrayVar(&o.builders, "builder", nil, "build with this BuildKit daemon, in a pool with the other --builder ones (repeatable; replaces --addr, BUILDKIT_HOST and the config file's and catalog's builders): ADDR[,cacert=FILE,cert=FILE,key=FILE,servername=NAME][,platform=P]...[,jobs=N]; ADDR is any address BuildKit takes (unix://, tcp://, docker-container://, kube-pod://, ssh://, ...)")
 	f.StringVar(&o.storeDir, "store", store.DefaultDir(), "local OCI image store")
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "targets built at once")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto, tty, plain, rawjson or quiet")
@@ -131,12 +131,16 @@ func (o *buildOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (p
 	if err != nil {
 		return pipeline.Request{}, err
 	}
+	user, err := g.configBuilders()
+	if err != nil {
+		return pipeline.Request{}, err
+	}
 	opts.ProgressOut = cmd.ErrOrStderr()
 	logf := func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "lambdaimg: "+f+"\n", a...) }
 	return pipeline.Request{
 		Catalog: c, Templates: tm, Select: sel, Packages: o.packages, Extensions: o.extensions, ExtensionLimits: lim.extension,
 		Build: opts, StoreDir: o.storeDir, BuildKit: buildkit.Options{Addr: o.addr, Logf: logf}, Builders: o.specs,
-		Log: cmd.ErrOrStderr(), Now: env.Now,
+		ConfigBuilders: user, Log: cmd.ErrOrStderr(), Now: env.Now,
 	}, nil
 }
 
@@ -206,8 +210,9 @@ BuildKit is found at --addr, else BUILDKIT_HOST, else the default socket; if
 nothing answers and buildkitd is installed, lambdaimg starts its own (see
 'lambdaimg builder status').
 
-With several daemons (--builder, repeatable, or the catalog's
-defaults.builders when neither --addr nor BUILDKIT_HOST is set), each target
+With several daemons (--builder, repeatable; when neither --addr nor
+BUILDKIT_HOST is set, the builders of the user config file, --config or
+~/.config/lambdaimg/config.yaml, else the catalog's defaults.builders), each target
 and platform goes to a builder that builds that platform natively when one
 does (else one that emulates it), the one running the fewest jobs, preferring
 the builder that already built the same target. A builder that does not

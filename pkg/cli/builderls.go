@@ -22,14 +22,17 @@ func newBuilderLsCmd(g *globalOptions) *cobra.Command {
 		Use:   "ls",
 		Short: "List the builders a build would use: address, reachable, version, platforms, builds running",
 		Long: `List the BuildKit daemons a build would use, as build picks them: --builder,
-else --addr or BUILDKIT_HOST, else the catalog's defaults.builders, else the
-default socket or lambdaimg's own buildkitd (never started by ls).
+else --addr or BUILDKIT_HOST, else the user config file's builders (--config,
+$LAMBDAIMG_CONFIG, ~/.config/lambdaimg/config.yaml), else the catalog's
+defaults.builders, else the default socket or lambdaimg's own buildkitd (never
+started by ls). SOURCE says which of them named each builder.
 
 PLATFORMS marks those a builder emulates with "(emulated)": a builder's native
 platform is the first of each worker's list, where buildkitd puts its host's,
 or every platform named with platform= for it. RUNNING counts the builds the
 daemon runs now from any client (its build history); "-" when it cannot say.`,
 		Example: `  lambdaimg builder ls
+  lambdaimg builder ls --config ~/pool.yaml
   lambdaimg builder ls --builder tcp://amd:1234 --builder tcp://arm:1234,cacert=ca.pem,cert=c.pem,key=k.pem -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -54,7 +57,8 @@ daemon runs now from any client (its build history); "-" when it cannot say.`,
 	return cmd
 }
 
-// specs are the builders named by the flags, else the catalog's.
+// specs are the builders named by the flags, else the config file's,
+// else the catalog's.
 func (o *builderLsOptions) specs(cmd *cobra.Command, g *globalOptions) ([]buildkit.Spec, error) {
 	var flags []buildkit.Spec
 	for _, b := range o.builders {
@@ -64,18 +68,22 @@ func (o *builderLsOptions) specs(cmd *cobra.Command, g *globalOptions) ([]buildk
 		}
 		flags = append(flags, sp)
 	}
+	user, err := g.configBuilders()
+	if err != nil {
+		return nil, err
+	}
 	c, _, err := g.load(cmd.Context())
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.Builders(flags, o.addr, c)
+	return pipeline.Builders(flags, o.addr, user, c)
 }
 
 // printBuilders prints the table on w and why a builder is unreachable on
 // errOut.
 func printBuilders(w, errOut io.Writer, infos []buildkit.Info) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tREACHABLE\tVERSION\tPLATFORMS\tRUNNING")
+	fmt.Fprintln(tw, "ADDRESS\tREACHABLE\tVERSION\tPLATFORMS\tRUNNING\tSOURCE")
 	for _, in := range infos {
 		reach, version, running := "yes", in.Version, "-"
 		if !in.Reachable {
@@ -94,7 +102,7 @@ func printBuilders(w, errOut io.Writer, infos []buildkit.Info) error {
 			}
 			ps = append(ps, p.Platform)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.Address, reach, version, strings.Join(ps, ", "), running)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.Address, reach, version, strings.Join(ps, ", "), running, in.Source)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -20,7 +20,7 @@ func newCICmd(g *globalOptions) *cobra.Command {
 type ciGitHubOptions struct {
 	selectOptions
 	file, schedule, version, buildkit string
-	registries                        []string
+	registries, builders              []string
 	check                             bool
 	format                            string
 }
@@ -50,6 +50,7 @@ func newCIGitHubCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.version, "lambdaimg-version", "latest", "lambdaimg version the jobs install (go install ...@VERSION)")
 	f.StringVar(&o.buildkit, "buildkit-image", ci.DefaultBuildKitImage, "buildkitd image the build jobs start")
 	f.StringArrayVar(&o.registries, "registry", nil, "registry and path the publish job pushes to (repeatable; default: the catalog's defaults.registries)")
+	f.StringArrayVar(&o.builders, "builder", nil, "a BuildKit builder the build jobs use instead of a buildkitd on the runner (repeatable): as build's --builder, but cacert, cert and key name GitHub secrets holding the PEM files, e.g. tcp://arm64-1:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY")
 	f.BoolVar(&o.check, "check", false, "write nothing; fail (exit 1) with a diff when --file differs from what would be generated")
 	f.StringVarP(&o.format, "output", "o", formatTable, "output format: table or json")
 	return cmd
@@ -76,7 +77,7 @@ func (o *ciGitHubOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	gh := ci.GitHub{
 		Schedule: o.schedule, Version: o.version, BuildKitImage: o.buildkit,
 		Select: o.selectArgs(), Catalog: g.catalog, Templates: g.templates,
-		Registries: o.registries,
+		Registries: o.registries, Builders: o.builders,
 	}
 	gen, err := ci.Generate(gh)
 	if err != nil {
@@ -115,19 +116,36 @@ const (
 	ciGitHubLong = `Write a GitHub Actions workflow (default ` + ci.DefaultWorkflow + `) for
 scheduled security rebuilds. It runs on a cron schedule and on demand:
 
-  plan     lambdaimg plan -o github-matrix: which targets and platforms must
-           be rebuilt (a base image moved, the catalog, a template or a RIC
-           pin changed); nothing changed ends the run, green
+  plan     lambdaimg plan: which targets and platforms must be rebuilt (a
+           base image moved, the catalog, a template or a RIC pin changed);
+           the matrix is every platform of those targets, so that their
+           architectures move together; nothing changed ends the run, green
   build    one job per target and platform, on a native runner
-           (ubuntu-latest for x86_64, ubuntu-24.04-arm for arm64), fail-fast
+           (ubuntu-24.04 for x86_64, ubuntu-24.04-arm for arm64), fail-fast
            off: lambdaimg build --test
-  publish  needs every build job: lambdaimg push, so tags move only when all
-           passed; the state it leaves is what the next plan compares with
+  publish  after the builds, even when some failed: a runtime variant whose
+           every job passed is pushed (lambdaimg push), one with a failed
+           job is held back whole; the state it leaves is what the next plan
+           compares with
 
-The plan's Markdown is the job summary. Without --runtime the workflow plans
---all. Commit the file; --check (in CI) fails when it differs from what this
+The job summaries are lambdaimg's own Markdown: the plan's (plan -o
+markdown), then what was pushed and held back, and the changelog of every
+image whose tag moved (diff -o markdown OLD NEW). Without --runtime the
+workflow plans --all; with --platform naming one platform the publish
+moves only per-architecture and dated tags (an index would name that
+platform alone).
+
+With --builder the build jobs use that pool of BuildKit builders (as build's
+--builder) instead of starting a buildkitd on the runner. The TLS options
+cacert, cert and key then name repository secrets holding the PEM files:
+each job writes them to files under $RUNNER_TEMP, so no certificate, key or
+local path enters the workflow; the generated file lists the secrets.
+
+Commit the file; --check (in CI) fails when it differs from what this
 lambdaimg would write.`
 	ciGitHubExample = `  lambdaimg ci github --registry public.ecr.aws/my-alias
   lambdaimg ci github --runtime python3.12 --runtime nodejs22.x --schedule weekly
+  lambdaimg ci github --builder tcp://amd64-1:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY \
+      --builder tcp://arm64-1:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY,platform=linux/arm64
   lambdaimg ci github --check`
 )

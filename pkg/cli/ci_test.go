@@ -67,10 +67,40 @@ func TestCIGitHubUsage(t *testing.T) {
 		{"ci", "github", "--schedule", "hourly"},
 		{"ci", "github", "--runtime", "python2.0"},
 		{"ci", "github", "-o", "yaml"},
+		{"ci", "github", "--builder", "tcp://a:1234,cacert=ca.pem"},
+		{"ci", "github", "--builder", "a:1234"},
 	} {
 		_, err := runCLI(t, append(args, "--file", filepath.Join(t.TempDir(), "wf.yml"))...)
 		if !IsUsage(err) {
 			t.Errorf("%v = %v, want a usage error", args, err)
 		}
+	}
+}
+
+// TestCIGitHubBuilders: --builder reaches the build jobs, with the TLS
+// secrets named and no buildkitd started on the runner.
+func TestCIGitHubBuilders(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "wf.yml")
+	_, err := runCLI(t, "ci", "github", "--file", file,
+		"--builder", "tcp://arm64-1:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY,platform=linux/arm64",
+		"--builder", "tcp://amd64-1:1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := string(data)
+	for _, s := range []string{
+		`--builder "tcp://arm64-1:1234,cacert=$RUNNER_TEMP/lambdaimg-tls/BUILDKIT_CA.pem,cert=$RUNNER_TEMP/lambdaimg-tls/BUILDKIT_CERT.pem,key=$RUNNER_TEMP/lambdaimg-tls/BUILDKIT_KEY.pem,platform=linux/arm64" --builder "tcp://amd64-1:1234"`,
+		"TLS_BUILDKIT_KEY: ${{ secrets.BUILDKIT_KEY }}",
+	} {
+		if !strings.Contains(wf, s) {
+			t.Errorf("the workflow lacks %s", s)
+		}
+	}
+	if strings.Contains(wf, "Start BuildKit") {
+		t.Error("the workflow starts a buildkitd on the runner")
 	}
 }

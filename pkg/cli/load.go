@@ -7,13 +7,16 @@ import (
 	"os"
 
 	"github.com/lambdaimg/lambdaimg"
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/config"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 )
 
 type globalOptions struct {
 	catalog        string
 	templates      string
+	config         string
 	allowHostPaths bool
 	limitFlags     []string
 	getenv         func(string) string
@@ -26,6 +29,20 @@ func (g *globalOptions) limits() (limits, error) {
 		getenv = os.Getenv
 	}
 	return parseLimits(getenv(limitsEnv), g.limitFlags)
+}
+
+// configBuilders reads the user config file (--config, else
+// $LAMBDAIMG_CONFIG, else the default place) and returns its builders.
+func (g *globalOptions) configBuilders() ([]buildkit.Spec, error) {
+	getenv := g.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c, err := config.Load(config.Locate(g.config, getenv))
+	if err != nil {
+		return nil, err
+	}
+	return c.Specs(), nil
 }
 
 // load reads, merges and validates the catalog and the templates; a

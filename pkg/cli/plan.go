@@ -121,7 +121,7 @@ did not answer), 2 for a usage error.
 
 -o github-matrix prints one line of JSON for a GitHub Actions matrix:
 {"include":[{"runtime":..,"variant":..,"platform":..,"runner":..}]}, the
-runner being ubuntu-latest for x86_64 and ubuntu-24.04-arm for arm64.`
+runner being ubuntu-24.04 for x86_64 and ubuntu-24.04-arm for arm64.`
 	planExample = `  lambdaimg plan --all
   lambdaimg plan --runtime python3.12 -o json
   lambdaimg plan --all -o github-matrix

@@ -16,7 +16,7 @@ func TestPlanExitStatus(t *testing.T) {
 	if code, ok := ExitCode(err); !ok || code != PlanChanged || !errors.Is(err, plan.ErrChanged) {
 		t.Fatalf("plan = %v, want exit status %d", err, PlanChanged)
 	}
-	want := `{"include":[{"runtime":"python3.12","variant":"al2023","platform":"linux/amd64","runner":"ubuntu-latest"},` +
+	want := `{"include":[{"runtime":"python3.12","variant":"al2023","platform":"linux/amd64","runner":"ubuntu-24.04"},` +
 		`{"runtime":"python3.12","variant":"al2023","platform":"linux/arm64","runner":"ubuntu-24.04-arm"}]}` + "\n"
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("matrix (-want +got):\n%s", diff)

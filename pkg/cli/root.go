@@ -125,6 +125,7 @@ func (g *globalOptions) bind(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.StringVar(&g.catalog, "catalog", "", "catalog file to use instead of the built-in runtimes.yaml (with 'extends: builtin' it adds to it)")
 	f.StringVar(&g.templates, "templates", "", "template directory to use instead of the built-in templates")
+	f.StringVar(&g.config, "config", "", "user config file (default $LAMBDAIMG_CONFIG, else <user config dir>/lambdaimg/config.yaml, e.g. ~/.config/lambdaimg/config.yaml): builders: the pool build, test and run use when no --builder, --addr nor BUILDKIT_HOST names one")
 	f.BoolVar(&g.allowHostPaths, "allow-host-paths", false, "let the --catalog name extension paths outside its own directory (absolute paths, '..', links out); without it they are refused")
 	f.StringArrayVar(&g.limitFlags, "limit", nil, limitUsage)
 }

@@ -36,10 +36,12 @@ type Request struct {
 	// BuildKit says where BuildKit is.
 	BuildKit buildkit.Options
 	// Builders, when set, are the pool to build with (--builder); else
-	// BuildKit.Addr or BUILDKIT_HOST name one daemon, else the catalog's
-	// builders are the pool, else BuildKit's default socket or the
-	// embedded daemon is the one builder.
-	Builders []buildkit.Spec
+	// BuildKit.Addr or BUILDKIT_HOST name one daemon, else ConfigBuilders
+	// (the user config file's) or else the catalog's builders are the
+	// pool, else BuildKit's default socket or the embedded daemon is the
+	// one builder (see Builders).
+	Builders       []buildkit.Spec
+	ConfigBuilders []buildkit.Spec
 	// Test, when set, smoke-tests every image before it is stored.
 	Test *smoke.Plan
 	// Publish, when set, publishes what was built once every image is

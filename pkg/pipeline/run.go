@@ -169,15 +169,24 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 
 // builders is the pool a request names (see Builders).
 func (req *Request) builders() ([]buildkit.Spec, error) {
-	return Builders(req.Builders, req.BuildKit.Addr, req.Catalog)
+	return Builders(req.Builders, req.BuildKit.Addr, req.ConfigBuilders, req.Catalog)
 }
 
-// Builders is the pool to build with: the --builder ones, else none when
-// --addr or BUILDKIT_HOST name one daemon, else the catalog's builders
-// (none: the default socket or the embedded daemon).
-func Builders(flags []buildkit.Spec, addr string, c *catalog.Catalog) ([]buildkit.Spec, error) {
-	if len(flags) > 0 || addr != "" || os.Getenv("BUILDKIT_HOST") != "" || c == nil {
+// SourceCatalog is the Source of the catalog's builders.
+const SourceCatalog = "catalog"
+
+// Builders is the pool to build with, from the first of: the --builder
+// ones (flags); none when --addr or BUILDKIT_HOST name one daemon; the
+// user config file's builders (user); the catalog's defaults.builders.
+// None means BuildKit's default socket, else lambdaimg's own daemon.
+func Builders(flags []buildkit.Spec, addr string, user []buildkit.Spec, c *catalog.Catalog) ([]buildkit.Spec, error) {
+	switch {
+	case len(flags) > 0 || addr != "" || os.Getenv("BUILDKIT_HOST") != "":
 		return flags, nil
+	case len(user) > 0:
+		return user, nil
+	case c == nil:
+		return nil, nil
 	}
 	var specs []buildkit.Spec
 	for _, s := range c.Defaults.Builders {
@@ -185,6 +194,7 @@ func Builders(flags []buildkit.Spec, addr string, c *catalog.Catalog) ([]buildki
 		if err != nil { // the catalog was validated: not reached
 			return nil, fmt.Errorf("catalog defaults.builders: %w", err)
 		}
+		sp.Source = SourceCatalog
 		specs = append(specs, sp)
 	}
 	return specs, nil

@@ -73,7 +73,7 @@ func (p *Plan) Err() error {
 // Runners are the GitHub-hosted runners that build each architecture
 // natively.
 var Runners = map[catalog.Arch]string{
-	catalog.X86_64: "ubuntu-latest",
+	catalog.X86_64: "ubuntu-24.04",
 	catalog.ARM64:  "ubuntu-24.04-arm",
 }
 

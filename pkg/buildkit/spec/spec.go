@@ -28,6 +28,9 @@ type Builder struct {
 	ServerName string   `json:"servername,omitempty"`
 	Platforms  []string `json:"platforms,omitempty"` // empty: the daemon's workers say
 	Jobs       int      `json:"jobs,omitempty"`      // 0: only the run's --jobs bounds it
+	// Source says where the builder was named: a config file's path,
+	// "catalog"; empty for --builder.
+	Source string `json:"-"`
 }
 
 // Parse parses the text form of a Builder (see Builder).

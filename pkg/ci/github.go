@@ -53,12 +53,21 @@ type GitHub struct {
 	// cacert, cert and key name GitHub secrets holding the PEM files
 	// (written to files in the job, never into the workflow).
 	Builders []string
+	// CatalogRegistries are the catalog's defaults.registries, which push
+	// takes when Registries is empty; the publish job logs in to the
+	// registries it pushes to.
+	CatalogRegistries []string
+	// AWSRole is the IAM role the publish job assumes through GitHub's
+	// OpenID Connect provider to push to Amazon ECR (public or private).
+	AWSRole string
 }
 
 // tmplData is what the template is executed with.
 type tmplData struct {
 	Schedule, Version, PlanArgs, GlobalArgs, PushArgs, BuildKitImage string
 	Pool                                                             pool
+	Logins                                                           []login
+	IDToken, Packages                                                bool
 }
 
 //go:embed github.yml.tmpl
@@ -103,6 +112,14 @@ func Generate(g GitHub) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	pushTo := g.Registries
+	if len(pushTo) == 0 {
+		pushTo = g.CatalogRegistries
+	}
+	logins, err := loginsOf(pushTo, g.AWSRole)
+	if err != nil {
+		return nil, err
+	}
 	data := tmplData{
 		Schedule:      g.Schedule,
 		Version:       g.Version,
@@ -111,6 +128,9 @@ func Generate(g GitHub) ([]byte, error) {
 		PushArgs:      args(push),
 		BuildKitImage: g.BuildKitImage,
 		Pool:          p,
+		Logins:        logins,
+		IDToken:       anyKind(logins, "ecr", "ecr-public"),
+		Packages:      anyKind(logins, "ghcr"),
 	}
 	var buf bytes.Buffer
 	if err := workflow.Execute(&buf, data); err != nil {

@@ -22,6 +22,13 @@ var cases = map[string]GitHub{
 		Select:     []string{"--runtime", "python3.12", "--runtime", "nodejs22.x", "--os", "debian"},
 		Catalog:    "catalog/runtimes.yaml",
 		Registries: []string{"public.ecr.aws/example", "docker.io/example"},
+		AWSRole:    "arn:aws:iam::123456789012:role/lambdaimg-publish",
+	},
+	"registries": {
+		Select: []string{"--all"},
+		CatalogRegistries: []string{"123456789012.dkr.ecr.eu-west-1.amazonaws.com/lambda",
+			"ghcr.io/example/lambda", "registry.example.com:5000/lambda", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/other"},
+		AWSRole: "arn:aws:iam::123456789012:role/lambdaimg-publish",
 	},
 	"pool": {
 		Select: []string{"--all"},

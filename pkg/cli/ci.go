@@ -20,6 +20,7 @@ func newCICmd(g *globalOptions) *cobra.Command {
 type ciGitHubOptions struct {
 	selectOptions
 	file, schedule, version, buildkit string
+	awsRole                           string
 	registries, builders              []string
 	check                             bool
 	format                            string
@@ -51,6 +52,7 @@ func newCIGitHubCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.buildkit, "buildkit-image", ci.DefaultBuildKitImage, "buildkitd image the build jobs start")
 	f.StringArrayVar(&o.registries, "registry", nil, "registry and path the publish job pushes to (repeatable; default: the catalog's defaults.registries)")
 	f.StringArrayVar(&o.builders, "builder", nil, "a BuildKit builder the build jobs use instead of a buildkitd on the runner (repeatable): as build's --builder, but cacert, cert and key name GitHub secrets holding the PEM files, e.g. tcp://arm64-1:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY")
+	f.StringVar(&o.awsRole, "aws-role", "", "IAM role ARN the publish job assumes (GitHub OpenID Connect) to push to Amazon ECR, public or private")
 	f.BoolVar(&o.check, "check", false, "write nothing; fail (exit 1) with a diff when --file differs from what would be generated")
 	f.StringVarP(&o.format, "output", "o", formatTable, "output format: table or json")
 	return cmd
@@ -78,6 +80,7 @@ func (o *ciGitHubOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		Schedule: o.schedule, Version: o.version, BuildKitImage: o.buildkit,
 		Select: o.selectArgs(), Catalog: g.catalog, Templates: g.templates,
 		Registries: o.registries, Builders: o.builders,
+		CatalogRegistries: c.Defaults.Registries, AWSRole: o.awsRole,
 	}
 	gen, err := ci.Generate(gh)
 	if err != nil {
@@ -141,9 +144,18 @@ cacert, cert and key then name repository secrets holding the PEM files:
 each job writes them to files under $RUNNER_TEMP, so no certificate, key or
 local path enters the workflow; the generated file lists the secrets.
 
+The publish job logs in to each registry it pushes to (--registry, else
+the catalog's defaults.registries): Amazon ECR, public or private, by
+assuming --aws-role through GitHub's OpenID Connect provider (the role must
+trust it); ghcr.io with the job's own token; Docker Hub with the secrets
+DOCKERHUB_USERNAME and DOCKERHUB_TOKEN; any other registry with the secrets
+REGISTRY_<HOST>_USERNAME and REGISTRY_<HOST>_PASSWORD (the host upper-cased,
+other characters as _), named in the generated file.
+
 Commit the file; --check (in CI) fails when it differs from what this
 lambdaimg would write.`
-	ciGitHubExample = `  lambdaimg ci github --registry public.ecr.aws/my-alias
+	ciGitHubExample = `  lambdaimg ci github --registry public.ecr.aws/my-alias --aws-role arn:aws:iam::123456789012:role/lambdaimg-publish
+  lambdaimg ci github --registry ghcr.io/my-org/lambda
   lambdaimg ci github --runtime python3.12 --runtime nodejs22.x --schedule weekly
   lambdaimg ci github --builder tcp://amd64-1:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY \
       --builder tcp://arm64-1:1234,cacert=BUILDKIT_CA,cert=BUILDKIT_CERT,key=BUILDKIT_KEY,platform=linux/arm64

@@ -69,6 +69,8 @@ func TestCIGitHubUsage(t *testing.T) {
 		{"ci", "github", "-o", "yaml"},
 		{"ci", "github", "--builder", "tcp://a:1234,cacert=ca.pem"},
 		{"ci", "github", "--builder", "a:1234"},
+		{"ci", "github", "--registry", "public.ecr.aws/x"}, // ECR needs --aws-role
+		{"ci", "github", "--registry", "docker.io/x", "--aws-role", "admin"},
 	} {
 		_, err := runCLI(t, append(args, "--file", filepath.Join(t.TempDir(), "wf.yml"))...)
 		if !IsUsage(err) {

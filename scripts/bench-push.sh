@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark `lambdaimg push` against `crane push` (one image at a time, as a
-# CI script would) on the same images, each against a fresh in-process
+# Benchmark `lambdaimg push` against `crane push`, one image at a time and
+# $JOBS at a time (xargs -P, as a CI script would), on the same images, each against a fresh in-process
 # registry on 127.0.0.1 with a fixed delay per request (repository-scoped
 # blobs with cross-repository mounts, like Docker Hub and ECR). Reports wall
 # time, bytes uploaded, blob uploads (and duplicates) and mounts for both.
@@ -12,7 +12,9 @@
 #
 # Knobs: LATENCY (20ms), RUNTIMES (8 runtimes x 2 architectures = 16 images),
 # BASE_SIZE (8 MiB shared per architecture), SIZE (2 MiB per image), JOBS (8),
-# VERIFY (0: push with --no-verify, as crane verifies nothing; 1: verify too).
+# VERIFY (0: push with --no-verify, as crane verifies nothing; 1: verify too),
+# ATTACH (0: push with --no-attach, as crane attaches nothing; 1: attach the
+# SBOM and changelog referrers too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,7 @@ BASE_SIZE=${BASE_SIZE:-8388608}
 SIZE=${SIZE:-2097152}
 JOBS=${JOBS:-8}
 VERIFY=${VERIFY:-0}
+ATTACH=${ATTACH:-0}
 GO=${GO:-go}
 
 work=$(mktemp -d)
@@ -79,7 +82,9 @@ start_registry lambdaimg
 t0=$(now_ns)
 verify_flag=--no-verify
 if [ "$VERIFY" = 1 ]; then verify_flag=; fi
-"$LAMBDAIMG" push --store "$work/store" --registry "$host/bench" --jobs "$JOBS" $verify_flag \
+attach_flag=--no-attach
+if [ "$ATTACH" = 1 ]; then attach_flag=; fi
+"$LAMBDAIMG" push --store "$work/store" --registry "$host/bench" --jobs "$JOBS" $verify_flag $attach_flag \
   >"$work/lambdaimg.out" 2>"$work/lambdaimg.err"
 t1=$(now_ns)
 stop_registry
@@ -96,16 +101,30 @@ t1=$(now_ns)
 stop_registry
 crane_ms=$(( (t1 - t0) / 1000000 ))
 
+echo "crane push: $images images, $JOBS at a time (xargs -P$JOBS)..." >&2
+start_registry craneP
+t0=$(now_ns)
+export CRANE host
+# shellcheck disable=SC2016 # expanded by the inner shell
+tr '\t' '\n' <"$work/images.tsv" | xargs -d '\n' -n 3 -P "$JOBS" \
+  sh -c '"$CRANE" push "$1" "$host/bench/$2:$3" >/dev/null' crane 2>>"$work/crane.err"
+t1=$(now_ns)
+stop_registry
+craneP_ms=$(( (t1 - t0) / 1000000 ))
+
 stat() { sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p" "$work/$1.json"; }
 
 printf '\n%d images (%s), %s latency per request, 127.0.0.1\n' "$images" "$RUNTIMES" "$LATENCY"
 printf '%-10s %9s %6s %14s %8s %10s %7s %9s\n' tool wall_s tags bytes_uploaded uploads duplicates mounts requests
-for t in lambdaimg crane; do
+for t in lambdaimg crane craneP; do
   ms=$lambdaimg_ms tags=$lambdaimg_tags
   if [ "$t" = crane ]; then ms=$crane_ms tags=$images; fi
+  if [ "$t" = craneP ]; then ms=$craneP_ms tags=$images; fi
   printf '%-10s %9.2f %6d %14d %8d %10d %7d %9d\n' "$t" "$(awk "BEGIN{print $ms/1000}")" "$tags" \
     "$(stat "$t" bytesUploaded)" "$(stat "$t" blobUploads)" "$(stat "$t" duplicateUploads)" \
     "$(stat "$t" blobMounts)" "$(stat "$t" requests)"
 done
-printf 'lambdaimg is %.1fx as fast as crane (and wrote %d tags to crane'"'"'s %d)\n' \
+printf 'lambdaimg is %.1fx as fast as crane one at a time (and wrote %d tags to crane'"'"'s %d)\n' \
   "$(awk "BEGIN{print $crane_ms/$lambdaimg_ms}")" "$lambdaimg_tags" "$images"
+printf 'lambdaimg takes %.2f of the time of crane -P%d (craneP in the table)\n' \
+  "$(awk "BEGIN{print $lambdaimg_ms/$craneP_ms}")" "$JOBS"

@@ -139,7 +139,7 @@ func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) 
 	if err != nil {
 		return nil, err
 	}
-	args, err := imageArgs(df)
+	args, err := ImageArgs(df)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
 	}

@@ -1,0 +1,322 @@
+package lock
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/lambdaimg/lambdaimg"
+	"github.com/lambdaimg/lambdaimg/pkg/build"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/pins"
+	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
+	"github.com/lambdaimg/lambdaimg/pkg/render"
+	"github.com/lambdaimg/lambdaimg/pkg/store"
+)
+
+// fixture is two Debian targets of the built-in catalog whose base images
+// an in-process registry serves through registry mirrors, npm and PyPI
+// answered by a fake, and a store holding one built image.
+type fixture struct {
+	reg     *registrytest.Server
+	tm      *render.Templates
+	targets []catalog.Target
+	mirrors map[string]string
+	store   *store.Store
+	checker *pins.Checker
+	gen     map[string]int // generation of each mirrored base
+}
+
+var debianTargets = catalog.Selector{Runtimes: []string{"python3.12", "nodejs22.x"}, Variants: []string{"debian"}}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	c, err := catalog.Parse(lambdaimg.CatalogName, lambdaimg.Catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := fs.Sub(lambdaimg.Templates, "templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := render.Load(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := c.Targets(debianTargets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{reg: registrytest.Start(t), tm: tm, targets: targets, mirrors: map[string]string{}, store: st, gen: map[string]int{}}
+	for i := range targets {
+		rc, err := renderTarget(tm, &targets[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		args, err := build.ImageArgs(dockerfile(rc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ref := range args {
+			r, err := name.ParseReference(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			host := r.Context().RegistryStr()
+			if host == name.DefaultRegistry {
+				host = "docker.io"
+			}
+			f.mirrors[host] = f.reg.Host + "/" + strings.ReplaceAll(host, ".", "-")
+		}
+		for _, ref := range args {
+			f.push(t, ref, 0, 0)
+		}
+	}
+	f.checker = fakeLanguageRegistries(t)
+	return f
+}
+
+// push makes ref (as the catalog names it) a two-platform index in the
+// registry; amd64 and arm64 are generations of each platform's image.
+func (f *fixture) push(t *testing.T, ref string, amd64, arm64 int) {
+	t.Helper()
+	m, err := build.Mirror(ref, f.mirrors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := v1.ImageIndex(empty.Index)
+	for arch, g := range map[string]int{"x86_64": amd64, "arm64": arm64} {
+		img, err := registrytest.Image(registrytest.ImageSpec{Runtime: ref, Arch: arch, Size: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: registrytest.GoArch(arch)}}})
+	}
+	r, err := name.ParseReference(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeLanguageRegistries answers npm's and PyPI's documents for any
+// package and version with one file each.
+func fakeLanguageRegistries(t *testing.T) *pins.Checker {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/npm/"):
+			pkg := strings.TrimPrefix(r.URL.Path, "/npm/")
+			fmt.Fprintf(w, `{"versions":{%s}}`, versions(func(v string) string {
+				return fmt.Sprintf(`{"dist":{"tarball":"https://registry.npmjs.org/%s/-/%s-%s.tgz","integrity":"sha512-%s"}}`, pkg, pkg, v, v)
+			}))
+		case strings.HasPrefix(r.URL.Path, "/pypi/simple/"):
+			fmt.Fprint(w, `{"files":[`)
+			for i, v := range allVersions {
+				if i > 0 {
+					fmt.Fprint(w, ",")
+				}
+				fmt.Fprintf(w, `{"filename":"awslambdaric-%s.tar.gz","hashes":{"sha256":"sum%s"}},`+
+					`{"filename":"awslambdaric-%s-py3-none-any.whl","hashes":{"sha256":"wheel%s"}}`, v, v, v, v)
+			}
+			fmt.Fprint(w, `]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := pins.NewChecker(srv.Client(), pins.WithEndpoint(pins.NPM, srv.URL+"/npm"), pins.WithEndpoint(pins.PyPI, srv.URL+"/pypi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// allVersions are the versions the fake registries serve: every RIC
+// version the catalog could pin is among them.
+var allVersions = []string{"2.1.0", "3.0.0", "3.1.0", "3.1.1", "3.1.3", "3.2.0", "3.3.0", "4.0.2", "4.2.2"}
+
+func versions(doc func(string) string) string {
+	var parts []string
+	for _, v := range allVersions {
+		parts = append(parts, fmt.Sprintf("%q:%s", v, doc(v)))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *fixture) locker(t *testing.T) *Locker {
+	t.Helper()
+	l, err := NewLocker(f.tm, WithMirrors(f.mirrors), WithStore(f.store), WithChecker(f.checker),
+		WithRemoteOptions(remote.WithTransport(remote.DefaultTransport)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func (f *fixture) lock(t *testing.T, prev *File) *File {
+	t.Helper()
+	got, err := f.locker(t).Lock(context.Background(), f.targets, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// requests counts the registry's requests by method and kind since the
+// last call.
+func (f *fixture) requests() map[string]int {
+	out := map[string]int{}
+	for _, e := range f.reg.Log().Entries() {
+		if e.Kind != "" {
+			out[e.Method+" "+e.Kind]++
+		}
+	}
+	f.reg.Log().Reset()
+	return out
+}
+
+// TestLockThenBaseMoves: locking twice with nothing moved gives the same
+// bytes and only HEAD requests; a base that moves for arm64 changes
+// exactly that base's digest and arm64 entry.
+func TestLockThenBaseMoves(t *testing.T) {
+	f := newFixture(t)
+	f.reg.Log().Reset()
+	first := f.lock(t, nil)
+	if got := f.requests(); got["GET manifests"] == 0 || got["HEAD manifests"] == 0 {
+		t.Errorf("first lock requests = %v, want HEADs and GETs of manifests", got)
+	}
+	py := first.Targets["python3.12/debian"]
+	if py == nil || py.Images["BASE_IMAGE"] == nil || len(py.Images["BASE_IMAGE"].Platforms) != 2 {
+		t.Fatalf("python3.12/debian entry = %+v, want BASE_IMAGE for two platforms", py)
+	}
+	if diff := cmp.Diff([]Package{{Registry: "pypi", Name: "awslambdaric", Version: py.Packages[0].Version, Files: []Artifact{
+		{Name: "awslambdaric-" + py.Packages[0].Version + "-py3-none-any.whl", Checksum: "sha256:wheel" + py.Packages[0].Version},
+		{Name: "awslambdaric-" + py.Packages[0].Version + ".tar.gz", Checksum: "sha256:sum" + py.Packages[0].Version},
+	}}}, py.Packages); diff != "" {
+		t.Errorf("python packages (-want +got):\n%s", diff)
+	}
+	node := first.Targets["nodejs22.x/debian"]
+	if len(node.Packages) != 1 || node.Packages[0].Files[0].Checksum != "sha512-"+node.Packages[0].Version {
+		t.Errorf("nodejs packages = %+v, want aws-lambda-ric with its integrity", node.Packages)
+	}
+	if py.RIE == nil || py.RIE.SHA256["x86_64"] == "" || py.RIE.SHA256["arm64"] == "" {
+		t.Errorf("RIE = %+v, want the catalog's release with both checksums", py.RIE)
+	}
+	a, err := first.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := f.lock(t, first)
+	if got, want := f.requests(), map[string]int{"HEAD manifests": countImages(first)}; !cmp.Equal(want, got) {
+		t.Errorf("second lock requests = %v, want %v (HEAD only)", got, want)
+	}
+	b, err := second.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(a), string(b)); diff != "" {
+		t.Fatalf("nothing moved, but the lock changed (-first +second):\n%s", diff)
+	}
+
+	base := py.Images["BASE_IMAGE"]
+	f.push(t, base.Ref, 0, 1)
+	third := f.lock(t, second)
+	changes := Changes(second, third)
+	var want []string
+	for _, n := range []string{"nodejs22.x/debian", "python3.12/debian"} {
+		for arg, img := range second.Targets[n].Images {
+			if img.Ref != base.Ref {
+				continue
+			}
+			now := third.Targets[n].Images[arg]
+			want = append(want,
+				fmt.Sprintf("%s images.%s.digest: %s -> %s", n, arg, img.Digest, now.Digest),
+				fmt.Sprintf("%s images.%s.platforms.linux/arm64: %s -> %s", n, arg, img.Platforms["linux/arm64"], now.Platforms["linux/arm64"]))
+		}
+	}
+	sort.Strings(want)
+	if len(want) == 0 {
+		t.Fatal("no target uses the moved base: the test checks nothing")
+	}
+	if diff := cmp.Diff(want, changes); diff != "" {
+		t.Errorf("changes after %s moved for arm64 (-want +got):\n%s", base.Ref, diff)
+	}
+	if third.Targets["python3.12/debian"].Images["BASE_IMAGE"].Platforms["linux/amd64"] != base.Platforms["linux/amd64"] {
+		t.Error("the amd64 digest changed, but only arm64 moved")
+	}
+}
+
+func countImages(f *File) int {
+	refs := map[string]bool{}
+	for _, t := range f.Targets {
+		for _, img := range t.Images {
+			refs[img.Ref] = true
+		}
+	}
+	return len(refs)
+}
+
+// TestLockReadsStoredPackages: a stored image built from the same inputs
+// gives the lock its dpkg packages; one from other inputs does not.
+func TestLockReadsStoredPackages(t *testing.T) {
+	f := newFixture(t)
+	var tg *catalog.Target
+	for i := range f.targets {
+		if f.targets[i].Name() == "python3.12/debian" {
+			tg = &f.targets[i]
+		}
+	}
+	if tg == nil {
+		t.Fatal("no python3.12/debian target")
+	}
+	inputs, err := Inputs(f.tm, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9+deb12u9\n\n" +
+		"Package: tzdata\nStatus: install ok installed\nArchitecture: all\nVersion: 2024a-0+deb12u1\n\n" +
+		"Package: libc6\nStatus: install ok installed\nArchitecture: i386\nVersion: 2.36-9+deb12u9\n"
+	layer, err := registrytest.Layer(types.OCILayer, registrytest.File{Path: "var/lib/dpkg/status", Data: []byte(status)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := registrytest.Image(registrytest.ImageSpec{Runtime: "python3.12", Arch: "x86_64", ExtraLayers: []v1.Layer{layer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for arch, in := range map[string]string{"x86_64": inputs, "arm64": "sha256:other"} {
+		if _, err := f.store.Put(store.Ref{Runtime: "python3.12", Variant: "debian", Arch: arch}, img, map[string]string{store.AnnInputs: in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := f.lock(t, nil).Targets["python3.12/debian"].OS
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*OSPackages{"linux/amd64": {Image: d.String(), Database: "dpkg",
+		Packages: []string{"libc6:i386=2.36-9+deb12u9", "libc6=2.36-9+deb12u9", "tzdata=2024a-0+deb12u1"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("os packages (-want +got):\n%s", diff)
+	}
+}

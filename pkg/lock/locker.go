@@ -137,6 +137,7 @@ func (l *Locker) target(ctx context.Context, res *resolver, t *catalog.Target, p
 	if e.OS, err = l.osPackages(t, rc.Digest); err != nil {
 		return nil, err
 	}
+	keepOS(e, prev, t.Arches)
 	return e, nil
 }
 
@@ -230,4 +231,22 @@ func osEntry(inv *inventory.Inventory) *OSPackages {
 	}
 	sort.Strings(o.Packages)
 	return o
+}
+
+// keepOS keeps prev's OS packages of the platforms the store has no image
+// of, when the inputs are the same: a machine without the built images (a
+// CI job that only locks) does not drop them.
+func keepOS(e, prev *Target, arches []catalog.Arch) {
+	if prev == nil || prev.Inputs != e.Inputs {
+		return
+	}
+	for _, a := range arches {
+		p := a.Platform()
+		if old, ok := prev.OS[p]; ok && e.OS[p] == nil {
+			if e.OS == nil {
+				e.OS = map[string]*OSPackages{}
+			}
+			e.OS[p] = old
+		}
+	}
 }

@@ -103,8 +103,9 @@ reviewed in pull requests. For each target ("runtime/variant") it holds:
             fetched only when the digest is new); mirrors and credentials
             are used as by build
   packages  the Runtime Interface Client and other pinned language packages,
-            with the checksums npm (integrity), PyPI (sha256 of every file
-            of the release) and Maven Central publish; RubyGems, NuGet and
+            with the checksums npm (integrity), PyPI (sha256 of the sdist
+            and of each wheel that fits the runtime's Python and
+            architectures) and Maven Central publish; RubyGems, NuGet and
             language source tarballs are recorded by version only
   rie       the emulator release and its sha256 per architecture
   os        the OS packages (dpkg) of each platform's image in the store,

@@ -158,6 +158,9 @@ func (l *Locker) packages(ctx context.Context, res *resolver, t *catalog.Target)
 		pkg := Package{Registry: string(p.Registry), Name: p.Package, Version: p.Version}
 		if fs, ok := v.([]pins.File); ok {
 			for _, f := range fs {
+				if p.Registry == pins.PyPI && !fitsPython(f.Name, t) {
+					continue
+				}
 				pkg.Files = append(pkg.Files, Artifact{Name: f.Name, Checksum: f.Checksum})
 			}
 		}

@@ -52,12 +52,35 @@ func (t *Target) PinnedImages() (map[string]string, error) {
 	return out, nil
 }
 
-// Changes lists what differs between old and new, one line per value:
-// "python3.12/debian images.BASE_IMAGE.digest: sha256:a -> sha256:b".
-// Targets only in new are "added", targets only in old are not listed
-// (a lock of some targets keeps the others).
-func Changes(old, new *File) []string {
-	var out []string
+// Change is one value that differs between two locks. Path is dotted
+// ("images.BASE_IMAGE.digest", "os.linux/amd64.packages.libc6"); Old is
+// empty for what is new (a target, a platform, a package), New for what
+// is gone.
+type Change struct {
+	Target string `json:"target"`
+	Path   string `json:"path,omitempty"`
+	Old    string `json:"old,omitempty"`
+	New    string `json:"new,omitempty"`
+}
+
+// String is "python3.12/debian images.BASE_IMAGE.digest: sha256:a -> sha256:b",
+// or "java21/debian: added".
+func (c Change) String() string {
+	if c.Path == "" {
+		return c.Target + ": added"
+	}
+	return fmt.Sprintf("%s %s: %s -> %s", c.Target, c.Path, orNone(c.Old), orNone(c.New))
+}
+
+// Moves reports whether c changes or removes a value the old lock held
+// (not only adds one).
+func (c Change) Moves() bool { return c.Path != "" && c.Old != "" }
+
+// Changes lists what differs between old and new, sorted by target and
+// path. A target only in new is one Change with no Path; targets only in
+// old are not listed (a lock of some targets keeps the others).
+func Changes(old, new *File) []Change {
+	var out []Change
 	names := make([]string, 0, len(new.Targets))
 	for n := range new.Targets {
 		names = append(names, n)
@@ -66,7 +89,7 @@ func Changes(old, new *File) []string {
 	for _, n := range names {
 		o, ok := old.Targets[n]
 		if !ok {
-			out = append(out, n+": added")
+			out = append(out, Change{Target: n})
 			continue
 		}
 		a, b := flatten(o), flatten(new.Targets[n])
@@ -84,7 +107,7 @@ func Changes(old, new *File) []string {
 		sort.Strings(sorted)
 		for _, k := range sorted {
 			if a[k] != b[k] {
-				out = append(out, fmt.Sprintf("%s %s: %s -> %s", n, k, orNone(a[k]), orNone(b[k])))
+				out = append(out, Change{Target: n, Path: k, Old: a[k], New: b[k]})
 			}
 		}
 	}

@@ -152,10 +152,50 @@ func TestChanges(t *testing.T) {
 		"python3.12/debian images.BASE_IMAGE.platforms.linux/arm64: sha256:a64 -> sha256:a64new",
 		"python3.12/debian os.linux/amd64.packages.libc6: 2.36-9+deb12u9 -> 2.36-9+deb12u10",
 	}
-	if diff := cmp.Diff(want, Changes(old, new)); diff != "" {
+	var got []string
+	for _, c := range Changes(old, new) {
+		got = append(got, c.String())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Changes (-want +got):\n%s", diff)
 	}
 	if c := Changes(old, sample()); len(c) != 0 {
 		t.Errorf("Changes of equal locks = %q, want none", c)
+	}
+}
+
+// TestSave: without update, new values are written and changed ones
+// refused with the file untouched; an unchanged lock is not rewritten.
+func TestSave(t *testing.T) {
+	p := filepath.Join(t.TempDir(), DefaultFile)
+	res, err := Save(p, nil, sample(), []string{"python3.12/debian"}, false)
+	if err != nil || !res.Written {
+		t.Fatalf("first Save = %+v, %v; want written", res, err)
+	}
+	prev, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grown := sample()
+	grown.Targets["nodejs22.x/debian"].OS = map[string]*OSPackages{"linux/amd64": {Image: "sha256:n", Database: "dpkg", Packages: []string{"bash=5"}}}
+	if res, err = Save(p, prev, grown, nil, false); err != nil || !res.Written || len(res.Changes) != 3 {
+		t.Fatalf("Save of added OS packages = %+v, %v; want written with 3 changes", res, err)
+	}
+	before, _ := os.ReadFile(p)
+	moved := sample()
+	moved.Targets["nodejs22.x/debian"].OS = grown.Targets["nodejs22.x/debian"].OS
+	moved.Targets["nodejs22.x/debian"].Images["BASE_IMAGE"].Digest = "sha256:new"
+	res, err = Save(p, grown, moved, nil, false)
+	if !errors.Is(err, ErrOutdated) || res.Written || len(res.Changes) != 1 {
+		t.Fatalf("Save of a moved digest = %+v, %v; want ErrOutdated, one change, not written", res, err)
+	}
+	if after, _ := os.ReadFile(p); string(after) != string(before) {
+		t.Error("a refused Save changed the file")
+	}
+	if res, err = Save(p, grown, moved, nil, true); err != nil || !res.Written {
+		t.Fatalf("Save with update = %+v, %v; want written", res, err)
+	}
+	if res, err = Save(p, moved, moved, nil, false); err != nil || res.Written || len(res.Changes) != 0 {
+		t.Fatalf("Save of the same lock = %+v, %v; want nothing written", res, err)
 	}
 }

@@ -2,6 +2,7 @@ package lock
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/inventory"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/pins"
 	"github.com/lambdaimg/lambdaimg/pkg/plan"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
@@ -134,7 +136,7 @@ func (l *Locker) target(ctx context.Context, res *resolver, t *catalog.Target, p
 		return nil, err
 	}
 	e.RIE = rie(t)
-	if e.OS, err = l.osPackages(t, rc.Digest); err != nil {
+	if e.OS, err = l.osPackages(t, e); err != nil {
 		return nil, err
 	}
 	keepOS(e, prev, t.Arches)
@@ -181,27 +183,27 @@ func rie(t *catalog.Target) *RIE {
 	return r
 }
 
-// osPackages reads the OS packages of t's stored images built from the
-// same inputs; nil without a store or such images.
-func (l *Locker) osPackages(t *catalog.Target, inputs string) (map[string]*OSPackages, error) {
+// osPackages reads the OS packages of t's stored images built from e's
+// inputs on e's base images; nil without a store or such images.
+func (l *Locker) osPackages(t *catalog.Target, e *Target) (map[string]*OSPackages, error) {
 	if l.o.store == nil {
 		return nil, nil
 	}
 	out := map[string]*OSPackages{}
 	for _, a := range t.Arches {
 		ref := store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(a)}
-		e, ok, err := l.o.store.Get(ref)
+		se, ok, err := l.o.store.Get(ref)
 		if err != nil {
 			return nil, err
 		}
-		if !ok || e.Inputs != inputs {
+		if !ok || se.Inputs != e.Inputs || !builtOn(se, e, a.Platform()) {
 			continue
 		}
-		img, err := l.o.store.Image(e)
+		img, err := l.o.store.Image(se)
 		if err != nil {
 			return nil, fmt.Errorf("reading the stored %s: %w", ref.Name(), err)
 		}
-		inv, err := inventory.Read(ref.Name(), img, e.Descriptor.Annotations)
+		inv, err := inventory.Read(ref.Name(), img, se.Descriptor.Annotations)
 		if err != nil {
 			return nil, err
 		}
@@ -211,6 +213,26 @@ func (l *Locker) osPackages(t *catalog.Target, inputs string) (map[string]*OSPac
 		return nil, nil
 	}
 	return out, nil
+}
+
+// builtOn reports whether the stored image se was built on e's base
+// images for platform, as the build recorded them (io.lambdaimg.bases: the
+// digest each reference resolved to). An image without the record, or
+// built on other digests, does not describe what e locks.
+func builtOn(se store.Entry, e *Target, platform string) bool {
+	var rec map[string]struct {
+		Digest string `json:"digest"`
+	}
+	if err := json.Unmarshal([]byte(se.Descriptor.Annotations[labels.Bases]), &rec); err != nil || len(rec) == 0 {
+		return false
+	}
+	for arg, r := range rec {
+		img, ok := e.Images[arg]
+		if !ok || (r.Digest != img.Digest && r.Digest != img.Platforms[platform]) {
+			return false
+		}
+	}
+	return true
 }
 
 func osEntry(inv *inventory.Inventory) *OSPackages {

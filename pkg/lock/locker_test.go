@@ -2,6 +2,7 @@ package lock
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/lambdaimg/lambdaimg"
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/pins"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
@@ -241,7 +243,10 @@ func TestLockThenBaseMoves(t *testing.T) {
 	base := py.Images["BASE_IMAGE"]
 	f.push(t, base.Ref, 0, 1)
 	third := f.lock(t, second)
-	changes := Changes(second, third)
+	var changes []string
+	for _, c := range Changes(second, third) {
+		changes = append(changes, c.String())
+	}
 	var want []string
 	for _, n := range []string{"nodejs22.x/debian", "python3.12/debian"} {
 		for arg, img := range second.Targets[n].Images {
@@ -277,7 +282,8 @@ func countImages(f *File) int {
 }
 
 // TestLockReadsStoredPackages: a stored image built from the same inputs
-// gives the lock its dpkg packages; one from other inputs does not.
+// on the locked bases gives the lock its dpkg packages; one built on
+// another base does not.
 func TestLockReadsStoredPackages(t *testing.T) {
 	f := newFixture(t)
 	var tg *catalog.Target
@@ -304,8 +310,26 @@ func TestLockReadsStoredPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for arch, in := range map[string]string{"x86_64": inputs, "arm64": "sha256:other"} {
-		if _, err := f.store.Put(store.Ref{Runtime: "python3.12", Variant: "debian", Arch: arch}, img, map[string]string{store.AnnInputs: in}); err != nil {
+	locked := f.lock(t, nil).Targets["python3.12/debian"]
+	bases := func(digest string) string {
+		m := map[string]map[string]string{}
+		for arg, im := range locked.Images {
+			m[arg] = map[string]string{"ref": "mirror/" + im.Ref, "digest": im.Digest}
+			if digest != "" {
+				m[arg]["digest"] = digest
+			}
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	for arch, ann := range map[string]map[string]string{
+		"x86_64": {store.AnnInputs: inputs, labels.Bases: bases("")},
+		"arm64":  {store.AnnInputs: inputs, labels.Bases: bases("sha256:built-on-another-base")},
+	} {
+		if _, err := f.store.Put(store.Ref{Runtime: "python3.12", Variant: "debian", Arch: arch}, img, ann); err != nil {
 			t.Fatal(err)
 		}
 	}

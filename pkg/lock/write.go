@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
+	"slices"
 )
 
 // ErrOutdated is returned (wrapped) by Save when the lock exists, the
@@ -21,17 +21,18 @@ type Result struct {
 	// Targets are the targets resolved, sorted.
 	Targets []string `json:"targets"`
 	// Changes are what differs from the previous lock (see Changes).
-	Changes []string `json:"changes"`
+	Changes []Change `json:"changes"`
 }
 
 // Save writes next to path, where prev (nil: none) is the lock path held.
-// Without update, a change to an entry prev has is refused (an error
-// wrapping ErrOutdated, the file untouched); new targets are added.
+// Without update, a change to a value prev holds is refused (an error
+// wrapping ErrOutdated, the file untouched); what is new (targets,
+// platforms, OS packages of a newly built image) is added.
 func Save(path string, prev, next *File, targets []string, update bool) (*Result, error) {
-	res := &Result{File: path, Targets: targets, Changes: []string{}}
+	res := &Result{File: path, Targets: targets, Changes: []Change{}}
 	if prev != nil {
 		res.Changes = append(res.Changes, Changes(prev, next)...)
-		if !update && moves(res.Changes) {
+		if !update && slices.ContainsFunc(res.Changes, Change.Moves) {
 			return res, fmt.Errorf("%w: %s would change (%d changes, listed above): review them and run 'lambdaimg lock --update' to move it forward",
 				ErrOutdated, path, len(res.Changes))
 		}
@@ -48,15 +49,4 @@ func Save(path string, prev, next *File, targets []string, update bool) (*Result
 	}
 	res.Written = true
 	return res, nil
-}
-
-// moves reports whether changes change an existing entry, not only add
-// targets.
-func moves(changes []string) bool {
-	for _, c := range changes {
-		if !strings.HasSuffix(c, ": added") {
-			return true
-		}
-	}
-	return false
 }

@@ -37,7 +37,7 @@ func newLockCmd(g *globalOptions) *cobra.Command {
 	o.bind(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.file, "lock", lock.DefaultFile, "the lock file to write")
-	f.BoolVar(&o.update, "update", false, "move the entries the lock already has forward (without it, a change to them is refused with exit status 10)")
+	f.BoolVar(&o.update, "update", false, "move the values the lock already holds forward (without it, a change to them is refused with exit status 10)")
 	f.StringVar(&o.storeDir, "store", store.DefaultDir(), "the image store whose built images give the OS packages")
 	f.StringArrayVar(&o.mirrors, "registry-mirror", nil, "look base images of registry SRC up in DST instead, SRC=DST (repeatable; adds to the catalog's registryMirrors); use the build's")
 	f.StringVarP(&o.format, "output", "o", formatTable, "output format: table or json")
@@ -109,14 +109,15 @@ reviewed in pull requests. For each target ("runtime/variant") it holds:
             language source tarballs are recorded by version only
   rie       the emulator release and its sha256 per architecture
   os        the OS packages (dpkg) of each platform's image in the store,
-            when it was built from the same inputs
+            when it was built from the same inputs on the locked bases
 
 Keys are sorted: the same resolution writes the same bytes. A lock of some
 targets keeps the file's other targets.
 
-Without --update, lock adds targets the file does not have but refuses to
-change the ones it has: it prints what would change and exits with status 10,
-leaving the file as it is (a scheduled job can run it as a check). With
+Without --update, lock adds what is new (targets, platforms, the OS packages
+of a newly built image) but refuses to change a value the file holds: it
+prints what would change and exits with status 10, leaving the file as it is
+(a scheduled job can run it as a check). With
 --update it writes the changes. Exit status: 0 when the file holds the
 resolution, 10 when it is out of date, 1 when the inputs could not be
 resolved, 2 for a usage error.

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,6 +83,14 @@ func TestLockCommand(t *testing.T) {
 	}
 	if now, _ := os.ReadFile(file); string(now) != string(written) {
 		t.Error("lock without --update changed the file")
+	}
+	out, err = runCLI(t, append(args, "-o", "json")...)
+	var res lock.Result
+	if code, _ := ExitCode(err); code != LockOutdated || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("lock -o json = %v, want exit status %d and one JSON document:\n%s", err, LockOutdated, out)
+	}
+	if want := (lock.Change{Target: "provided.al2023/debian", Path: "images.BASE_IMAGE.digest", Old: first, New: moved}); res.Written || !slices.Contains(res.Changes, want) {
+		t.Errorf("lock -o json = %+v, want not written and the change %v", res, want)
 	}
 	if _, err := runCLI(t, append(args, "--update")...); err != nil {
 		t.Fatalf("lock --update = %v", err)

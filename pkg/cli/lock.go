@@ -117,10 +117,10 @@ targets keeps the file's other targets.
 Without --update, lock adds what is new (targets, platforms, the OS packages
 of a newly built image) but refuses to change a value the file holds: it
 prints what would change and exits with status 10, leaving the file as it is
-(a scheduled job can run it as a check). With
---update it writes the changes. Exit status: 0 when the file holds the
-resolution, 10 when it is out of date, 1 when the inputs could not be
-resolved, 2 for a usage error.
+(a scheduled job can run it as a check). With --update it writes the changes.
+
+Exit status: 0 when the file holds the resolution, 10 when it is out of
+date, 1 when the inputs could not be resolved, 2 for a usage error.
 
 'lambdaimg build --locked' builds exactly what the lock holds.`
 	lockExample = `  lambdaimg lock --all

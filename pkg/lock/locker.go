@@ -139,7 +139,7 @@ func (l *Locker) target(ctx context.Context, res *resolver, t *catalog.Target, p
 	if e.OS, err = l.osPackages(t, e); err != nil {
 		return nil, err
 	}
-	keepOS(e, prev, t.Arches)
+	keepOS(e, prev)
 	return e, nil
 }
 
@@ -177,7 +177,7 @@ func rie(t *catalog.Target) *RIE {
 		return nil
 	}
 	r := &RIE{Version: t.RIE.Version, SHA256: map[string]string{}}
-	for _, a := range t.Arches {
+	for _, a := range t.Spec.Architectures { // all of them: the catalog says, whatever the selection
 		r.SHA256[string(a)] = t.RIE.SHA256[a]
 	}
 	return r
@@ -258,20 +258,21 @@ func osEntry(inv *inventory.Inventory) *OSPackages {
 	return o
 }
 
-// keepOS keeps prev's OS packages of the platforms the store has no image
-// of, when the inputs are the same: a machine without the built images (a
-// CI job that only locks) does not drop them.
-func keepOS(e, prev *Target, arches []catalog.Arch) {
+// keepOS keeps prev's OS packages of the platforms no stored image gave
+// now, when the inputs are the same: a machine without the built images (a
+// CI job that only locks), or a lock narrowed with --platform, does not
+// drop them.
+func keepOS(e, prev *Target) {
 	if prev == nil || prev.Inputs != e.Inputs {
 		return
 	}
-	for _, a := range arches {
-		p := a.Platform()
-		if old, ok := prev.OS[p]; ok && e.OS[p] == nil {
-			if e.OS == nil {
-				e.OS = map[string]*OSPackages{}
-			}
-			e.OS[p] = old
+	for p, old := range prev.OS {
+		if e.OS[p] != nil {
+			continue
 		}
+		if e.OS == nil {
+			e.OS = map[string]*OSPackages{}
+		}
+		e.OS[p] = old
 	}
 }

@@ -344,3 +344,20 @@ func TestLockReadsStoredPackages(t *testing.T) {
 		t.Errorf("os packages (-want +got):\n%s", diff)
 	}
 }
+
+// TestNarrowedLockKeepsOtherPlatforms: locking one platform of targets
+// locked for two changes nothing (the other platform's entries stay).
+func TestNarrowedLockKeepsOtherPlatforms(t *testing.T) {
+	f := newFixture(t)
+	full := f.lock(t, nil)
+	for _, e := range full.Targets {
+		e.OS = map[string]*OSPackages{"linux/arm64": {Image: "sha256:stored", Database: "dpkg", Packages: []string{"bash=5"}}}
+	}
+	for i := range f.targets {
+		f.targets[i].Arches = []catalog.Arch{catalog.X86_64}
+	}
+	narrowed := f.lock(t, full)
+	if c := Changes(full, narrowed); len(c) != 0 {
+		t.Errorf("locking amd64 only changed %v, want nothing", c)
+	}
+}

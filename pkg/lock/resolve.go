@@ -75,9 +75,7 @@ func (r *resolver) image(ctx context.Context, ref string, arches []catalog.Arch,
 	}
 	img := &Image{Ref: ref, Digest: d.(string), Platforms: map[string]string{}}
 	if prev != nil && prev.Ref == ref && prev.Digest == img.Digest && hasPlatforms(prev, arches) {
-		for _, a := range arches {
-			img.Platforms[a.Platform()] = prev.Platforms[a.Platform()]
-		}
+		keepPlatforms(img, prev)
 		return img, nil
 	}
 	m, err := r.once("GET "+pulled+"@"+img.Digest, func() (any, error) {
@@ -98,7 +96,21 @@ func (r *resolver) image(ctx context.Context, ref string, arches []catalog.Arch,
 		}
 		img.Platforms[a.Platform()] = d
 	}
+	keepPlatforms(img, prev)
 	return img, nil
+}
+
+// keepPlatforms keeps the platforms of prev that were not resolved now
+// (a lock narrowed with --platform) when the digest is the same.
+func keepPlatforms(img, prev *Image) {
+	if prev == nil || prev.Ref != img.Ref || prev.Digest != img.Digest {
+		return
+	}
+	for p, d := range prev.Platforms {
+		if _, ok := img.Platforms[p]; !ok {
+			img.Platforms[p] = d
+		}
+	}
 }
 
 func hasPlatforms(img *Image, arches []catalog.Arch) bool {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"sort"
 	"strings"
 	"testing"
@@ -45,6 +46,11 @@ var debianTargets = catalog.Selector{Runtimes: []string{"python3.12", "nodejs22.
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOf(t, debianTargets)
+}
+
+func newFixtureOf(t *testing.T, sel catalog.Selector) *fixture {
+	t.Helper()
 	c, err := catalog.Parse(lambdaimg.CatalogName, lambdaimg.Catalog)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := c.Targets(debianTargets)
+	targets, err := c.Targets(sel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,21 +146,42 @@ func fakeLanguageRegistries(t *testing.T) *pins.Checker {
 					`{"filename":"awslambdaric-%s-py3-none-any.whl","hashes":{"sha256":"wheel%s"}}`, v, v, v, v)
 			}
 			fmt.Fprint(w, `]}`)
+		case strings.HasPrefix(r.URL.Path, "/maven/") && strings.HasSuffix(r.URL.Path, ".jar.sha1"):
+			fmt.Fprint(w, "da39a3ee5e6b4b0d3255bfef95601890afd80709  "+path.Base(strings.TrimSuffix(r.URL.Path, ".sha1"))+"\n")
 		default:
 			http.NotFound(w, r)
 		}
 	}))
 	t.Cleanup(srv.Close)
-	c, err := pins.NewChecker(srv.Client(), pins.WithEndpoint(pins.NPM, srv.URL+"/npm"), pins.WithEndpoint(pins.PyPI, srv.URL+"/pypi"))
+	c, err := pins.NewChecker(srv.Client(), pins.WithEndpoint(pins.NPM, srv.URL+"/npm"), pins.WithEndpoint(pins.PyPI, srv.URL+"/pypi"),
+		pins.WithEndpoint(pins.MavenCentral, srv.URL+"/maven"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// allVersions are the versions the fake registries serve: every RIC
-// version the catalog could pin is among them.
-var allVersions = []string{"2.1.0", "3.0.0", "3.1.0", "3.1.1", "3.1.3", "3.2.0", "3.3.0", "4.0.2", "4.2.2"}
+// allVersions are the versions the fake registries serve: every version
+// the built-in catalog pins.
+var allVersions = func() []string {
+	c, err := catalog.Parse(lambdaimg.CatalogName, lambdaimg.Catalog)
+	if err != nil {
+		panic(err)
+	}
+	ps, err := pins.Collect(c)
+	if err != nil {
+		panic(err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ps {
+		if !seen[p.Version] {
+			seen[p.Version] = true
+			out = append(out, p.Version)
+		}
+	}
+	return out
+}()
 
 func versions(doc func(string) string) string {
 	var parts []string
@@ -359,5 +386,65 @@ func TestNarrowedLockKeepsOtherPlatforms(t *testing.T) {
 	narrowed := f.lock(t, full)
 	if c := Changes(full, narrowed); len(c) != 0 {
 		t.Errorf("locking amd64 only changed %v, want nothing", c)
+	}
+}
+
+// TestLockWholeCatalog locks every target of the built-in catalog: each
+// renders, each image argument resolves for each platform, and the lock
+// reads back as written.
+func TestLockWholeCatalog(t *testing.T) {
+	f := newFixtureOf(t, catalog.Selector{All: true})
+	got := f.lock(t, nil)
+	if len(got.Targets) != len(f.targets) {
+		t.Errorf("%d targets locked, want %d", len(got.Targets), len(f.targets))
+	}
+	registries := map[string]bool{}
+	for n, e := range got.Targets {
+		if len(e.Images) == 0 {
+			t.Errorf("%s locks no image", n)
+		}
+		for _, p := range e.Packages {
+			registries[p.Registry] = true
+			if (p.Registry == "npm" || p.Registry == "pypi" || p.Registry == "maven-central") && len(p.Files) == 0 {
+				t.Errorf("%s: %s %s@%s has no checksum", n, p.Registry, p.Name, p.Version)
+			}
+		}
+	}
+	for _, r := range []string{"npm", "pypi", "maven-central"} {
+		if !registries[r] {
+			t.Errorf("no target locks a package from %s", r)
+		}
+	}
+	data, err := got.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("all.lock", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := Changes(got, back); len(c) != 0 {
+		t.Errorf("read back, the lock differs: %v", c)
+	}
+	t.Logf("%d targets, %d bytes", len(got.Targets), len(data))
+}
+
+// TestInputsCoverLanguagePins: the inputs digest a locked build compares
+// changes with the RIC version, so a lock cannot build other language
+// package versions than it records.
+func TestInputsCoverLanguagePins(t *testing.T) {
+	f := newFixture(t)
+	tg := f.targets[0]
+	before, err := Inputs(f.tm, &tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.Spec.RIC = tg.Spec.RIC + ".1"
+	after, err := Inputs(f.tm, &tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == after {
+		t.Errorf("%s: the inputs digest did not change with the RIC version", tg.Name())
 	}
 }

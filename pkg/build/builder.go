@@ -82,7 +82,7 @@ func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 		if _, ok := preps[j.Context]; ok {
 			continue
 		}
-		p, err := b.prepare(j.Context, workDir)
+		p, err := b.prepare(j, workDir)
 		if err != nil {
 			return nil, err
 		}
@@ -127,10 +127,10 @@ func (b *Builder) runAll(ctx context.Context, jobs []Job, preps map[*render.Cont
 	return results
 }
 
-// prepare writes a context into workDir and works out its image arguments
-// and emulator binaries.
-func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) {
-	t := c.Target
+// prepare writes j's context into workDir and works out its image
+// arguments and emulator binaries.
+func (b *Builder) prepare(j Job, workDir string) (*prepared, error) {
+	c, t := j.Context, j.Context.Target
 	dir := filepath.Join(workDir, t.Runtime.ID, t.Variant)
 	if err := c.Write(dir); err != nil {
 		return nil, fmt.Errorf("writing the context of %s: %w", t.Name(), err)
@@ -139,7 +139,7 @@ func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) 
 	if err != nil {
 		return nil, err
 	}
-	args, err := imageArgs(df)
+	args, err := ImageArgs(df)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
 	}
@@ -147,6 +147,12 @@ func (b *Builder) prepare(c *render.Context, workDir string) (*prepared, error) 
 		if _, ok := args[k]; ok {
 			args[k] = v
 		}
+	}
+	for k, v := range j.Images {
+		if _, ok := args[k]; !ok {
+			return nil, fmt.Errorf("%s: the Dockerfile has no image argument %s", t.Name(), k)
+		}
+		args[k] = v
 	}
 	for k, v := range args {
 		if args[k], err = Mirror(v, b.opts.Mirrors); err != nil {

@@ -10,9 +10,9 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// imageArgs returns the global ARGs of a Dockerfile whose names end in
+// ImageArgs returns the global ARGs of a Dockerfile whose names end in
 // _IMAGE, with their defaults: every image the templates pull.
-func imageArgs(dockerfile []byte) (map[string]string, error) {
+func ImageArgs(dockerfile []byte) (map[string]string, error) {
 	res, err := parser.Parse(bytes.NewReader(dockerfile))
 	if err != nil {
 		return nil, err

@@ -15,6 +15,10 @@ type Job struct {
 	// the Dockerfile copies in as the named context "extensions"; empty
 	// for none.
 	Extensions string
+	// Images replace the defaults of the Dockerfile's *_IMAGE arguments
+	// (before registry mirrors), e.g. with REPOSITORY@DIGEST from a lock.
+	// Every job of one Context must have the same.
+	Images map[string]string
 }
 
 // Name is "runtime/variant linux/arch".

@@ -31,16 +31,16 @@ func TestSchedule(t *testing.T) {
 		want   []string
 	}{
 		{name: "arm64 only where it builds, amd64 beside it", conns: []*buildkit.Conn{full, amd},
-			jobs: []Job{{a, catalog.X86_64, ""}, {a, catalog.ARM64, ""}}, want: []string{"amd", "full"}},
+			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.ARM64}}, want: []string{"amd", "full"}},
 		{name: "the same, arm64 first", conns: []*buildkit.Conn{full, amd},
-			jobs: []Job{{a, catalog.ARM64, ""}, {a, catalog.X86_64, ""}}, want: []string{"full", "amd"}},
+			jobs: []Job{{Context: a, Arch: catalog.ARM64}, {Context: a, Arch: catalog.X86_64}}, want: []string{"full", "amd"}},
 		{name: "native arm64 before emulation", conns: []*buildkit.Conn{full, arm},
-			jobs: []Job{{a, catalog.ARM64, ""}, {b, catalog.ARM64, ""}, {a, catalog.X86_64, ""}}, want: []string{"arm", "arm", "full"}},
+			jobs: []Job{{Context: a, Arch: catalog.ARM64}, {Context: b, Arch: catalog.ARM64}, {Context: a, Arch: catalog.X86_64}}, want: []string{"arm", "arm", "full"}},
 		{name: "balanced, then by target", conns: []*buildkit.Conn{full, amd},
-			jobs: []Job{{a, catalog.X86_64, ""}, {b, catalog.X86_64, ""}, {b, catalog.X86_64, ""}, {a, catalog.X86_64, ""}},
+			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}},
 			want: []string{"amd", "full", "full", "amd"}},
 		{name: "job limit", conns: []*buildkit.Conn{amd, full}, limits: []int{1, 0},
-			jobs: []Job{{a, catalog.X86_64, ""}, {a, catalog.X86_64, ""}, {a, catalog.X86_64, ""}}, want: []string{"amd", "full", "full"}},
+			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}}, want: []string{"amd", "full", "full"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/lock"
 	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"github.com/spf13/cobra"
@@ -38,6 +39,8 @@ type buildOptions struct {
 	noCache     bool
 	contextsDir string
 	extensions  []string
+	locked      bool
+	lockFile    string
 }
 
 func newBuildCmd(g *globalOptions, env Env) *cobra.Command {
@@ -104,6 +107,8 @@ func (o *buildOptions) bind(cmd *cobra.Command) {
 	f.BoolVar(&o.pull, "pull", false, "resolve base images again and rebuild targets even when their inputs are unchanged")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's cache (and rebuild targets even when their inputs are unchanged)")
 	f.StringVar(&o.contextsDir, "contexts", "", "keep the generated build contexts in this directory (default: a temporary one)")
+	f.BoolVar(&o.locked, "locked", false, "build exactly what the lock holds: base images by digest; refused when the lock lacks a selected target or was made from another catalog entry or templates (see 'lambdaimg lock')")
+	f.StringVar(&o.lockFile, "lock", lock.DefaultFile, "the lock file --locked builds")
 	f.StringArrayVar(&o.extensions, "extension", nil, "add a Lambda extension under /opt/extensions: a directory, a zip (unpacked as a layer) or an executable (repeatable; adds to the catalog's)")
 }
 
@@ -136,12 +141,36 @@ func (o *buildOptions) request(cmd *cobra.Command, g *globalOptions, env Env) (p
 		return pipeline.Request{}, err
 	}
 	opts.ProgressOut = cmd.ErrOrStderr()
+	lk, err := o.readLock(cmd)
+	if err != nil {
+		return pipeline.Request{}, err
+	}
 	logf := func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "lambdaimg: "+f+"\n", a...) }
 	return pipeline.Request{
 		Catalog: c, Templates: tm, Select: sel, Packages: o.packages, Extensions: o.extensions, ExtensionLimits: lim.extension,
 		Build: opts, StoreDir: o.storeDir, BuildKit: buildkit.Options{Addr: o.addr, Logf: logf}, Builders: o.specs,
-		ConfigBuilders: user, Log: cmd.ErrOrStderr(), Now: env.Now,
+		ConfigBuilders: user, Log: cmd.ErrOrStderr(), Now: env.Now, Lock: lk, LockFile: o.lockFile,
 	}, nil
+}
+
+// readLock reads the lock of --locked (nil without it) and refuses the
+// flags that would build something else than it holds.
+func (o *buildOptions) readLock(cmd *cobra.Command) (*lock.File, error) {
+	if !o.locked {
+		if cmd.Flags().Changed("lock") {
+			return nil, &UsageError{fmt.Errorf("--lock names the lock of --locked: add --locked")}
+		}
+		return nil, nil
+	}
+	if len(o.packages) > 0 {
+		return nil, &UsageError{fmt.Errorf("--package: extra OS packages are not in the lock; build them without --locked")}
+	}
+	for _, a := range o.buildArgs {
+		if k, _, _ := strings.Cut(a, "="); strings.HasSuffix(k, "_IMAGE") {
+			return nil, &UsageError{fmt.Errorf("--build-arg %s: --locked takes the images from the lock; leave it out", k)}
+		}
+	}
+	return lock.Read(o.lockFile)
 }
 
 // checkRun checks --jobs and parses --builder.
@@ -226,5 +255,6 @@ builder: builds are reproducible. See 'lambdaimg builder ls'.`
   lambdaimg build --runtime provided.al2023 --os debian \
       --registry-mirror docker.io=mirror.internal:5000 --ca-bundle /etc/ssl/certs/ca-certificates.crt
   lambdaimg build --runtime python3.12 --rie ./rie --export type=oci,dest=python.tar
-  lambdaimg build --runtime python3.12 --test --push --registry public.ecr.aws/my-alias`
+  lambdaimg build --runtime python3.12 --test --push --registry public.ecr.aws/my-alias
+  lambdaimg lock --all && lambdaimg build --all --locked      # base images by the lock's digests`
 )

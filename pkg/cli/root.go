@@ -145,6 +145,7 @@ func commands(g *globalOptions, env Env) []*cobra.Command {
 		newVersionCmd(),
 		newCICmd(g),
 		newPlanCmd(g),
+		newLockCmd(g),
 		newRollbackCmd(g),
 		newDiffCmd(),
 	}

@@ -4,5 +4,7 @@
 // language source versions built from source, the emulator release and its
 // checksums); a Checker asks the registries lambdaimg's CI machine can reach
 // (npm, PyPI, Maven Central) whether they serve each one, and reports the
-// others as unchecked. It builds and renders nothing.
+// others as unchecked; Files asks the same registries for the checksums
+// they publish of each pinned version (for lambdaimg.lock). It builds and
+// renders nothing.
 package pins

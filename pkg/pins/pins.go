@@ -120,31 +120,47 @@ func Collect(c *catalog.Catalog) ([]Pin, error) {
 		}
 	}
 	for i := range targets {
-		t := &targets[i]
-		if t.Spec.OS == catalog.AWS {
-			continue
-		}
-		name := t.Name()
-		if r, ok := ric[t.Runtime.Language]; ok && t.Spec.RIC != "" {
-			add(Pin{Registry: r.registry, Package: r.pkg, Version: t.Spec.RIC}, name)
-		}
-		for arg, v := range t.Spec.Args {
-			if s, ok := sourceArgs[arg]; ok && v != "" {
-				add(Pin{Registry: s.registry, Package: s.pkg, Version: v}, name)
-			}
-		}
-		if t.RIE.URL != "" {
-			for _, a := range t.Arches {
-				u := t.RIE.DownloadURL(a)
-				add(Pin{Registry: downloadRegistry(u), Package: u, Version: t.RIE.Version, SHA256: t.RIE.SHA256[a]}, name)
-			}
+		for _, p := range ForTarget(&targets[i]) {
+			add(p, targets[i].Name())
 		}
 	}
 	out := make([]Pin, 0, len(users))
 	for k, us := range users {
 		out = append(out, Pin{Registry: k.registry, Package: k.pkg, Version: k.version, SHA256: k.sha256, UsedBy: us})
 	}
-	slices.SortFunc(out, func(a, b Pin) int {
+	sortPins(out)
+	return out, nil
+}
+
+// ForTarget returns the versions one target pins (UsedBy left empty),
+// sorted as Collect sorts: its Runtime Interface Client, the language
+// sources it builds from and, for each of its architectures, the emulator
+// download. A variant on AWS's own image pins nothing.
+func ForTarget(t *catalog.Target) []Pin {
+	if t.Spec.OS == catalog.AWS {
+		return nil
+	}
+	var out []Pin
+	if r, ok := ric[t.Runtime.Language]; ok && t.Spec.RIC != "" {
+		out = append(out, Pin{Registry: r.registry, Package: r.pkg, Version: t.Spec.RIC})
+	}
+	for arg, v := range t.Spec.Args {
+		if s, ok := sourceArgs[arg]; ok && v != "" {
+			out = append(out, Pin{Registry: s.registry, Package: s.pkg, Version: v})
+		}
+	}
+	if t.RIE.URL != "" {
+		for _, a := range t.Arches {
+			u := t.RIE.DownloadURL(a)
+			out = append(out, Pin{Registry: downloadRegistry(u), Package: u, Version: t.RIE.Version, SHA256: t.RIE.SHA256[a]})
+		}
+	}
+	sortPins(out)
+	return out
+}
+
+func sortPins(ps []Pin) {
+	slices.SortFunc(ps, func(a, b Pin) int {
 		return cmp.Or(
 			strings.Compare(string(a.Registry), string(b.Registry)),
 			strings.Compare(a.Package, b.Package),
@@ -152,7 +168,6 @@ func Collect(c *catalog.Catalog) ([]Pin, error) {
 			strings.Compare(a.SHA256, b.SHA256),
 		)
 	})
-	return out, nil
 }
 
 func downloadRegistry(address string) Registry {

@@ -8,6 +8,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/extension"
+	"github.com/lambdaimg/lambdaimg/pkg/lock"
 	"github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/smoke"
@@ -42,6 +43,12 @@ type Request struct {
 	// one builder (see Builders).
 	Builders       []buildkit.Spec
 	ConfigBuilders []buildkit.Spec
+	// Lock, when set, is the lock to build: every selected target must be
+	// in it, locked from the same catalog entry and templates, and its
+	// images are pulled by digest (build --locked).
+	Lock *lock.File
+	// LockFile names Lock in messages.
+	LockFile string
 	// Test, when set, smoke-tests every image before it is stored.
 	Test *smoke.Plan
 	// Publish, when set, publishes what was built once every image is

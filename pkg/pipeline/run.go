@@ -116,8 +116,12 @@ func (req *Request) jobs(ctx context.Context, targets []catalog.Target, extRoot 
 		if err != nil {
 			return nil, err
 		}
+		images, err := req.lockedImages(t)
+		if err != nil {
+			return nil, err
+		}
 		for _, a := range t.Arches {
-			jobs = append(jobs, build.Job{Context: bctx, Arch: a, Extensions: extDir})
+			jobs = append(jobs, build.Job{Context: bctx, Arch: a, Extensions: extDir, Images: images})
 		}
 	}
 	return jobs, nil

@@ -29,8 +29,8 @@ type Plan struct {
 	Timeout int
 	// User is the uid:gid the function runs as (default LambdaUser).
 	User string
-	// Helper is the static lambdaimg binary run inside the container
-	// (default: this executable).
+	// Helper is lambdaimg-helper, run inside the container: a file or a
+	// directory (default: see package helper).
 	Helper string
 	// NoContract leaves out the check that the entry point refuses to
 	// start without a handler (run does not want it).

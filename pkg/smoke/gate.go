@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/helper"
 )
 
 // Plan says what the smoke test of each image sends and expects. The zero
@@ -66,6 +67,22 @@ func (g *Gate) Name() string { return "smoke" }
 
 // Close removes the sample functions written out for the run.
 func (g *Gate) Close() error { return g.samples.cleanup() }
+
+// FindHelpers finds lambdaimg-helper for each architecture (GOARCH) the
+// gate will test, before anything is built: a missing helper fails the run
+// at once instead of after the builds.
+func (g *Gate) FindHelpers(archs []string) error {
+	for _, arch := range archs {
+		conn := g.conn
+		if g.pick != nil {
+			conn = g.pick("linux/" + arch)
+		}
+		if _, err := (helper.Lookup{Path: g.plan.Helper}).Find(helperArchs(conn, arch)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Check runs the plan on the image desc of the layout at layoutDir and
 // returns its *Report; the error names the checks that failed.

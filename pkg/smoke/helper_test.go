@@ -1,10 +1,12 @@
 package smoke
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/helper"
 )
 
 func TestHelperArchs(t *testing.T) {
@@ -27,5 +29,15 @@ func TestHelperArchs(t *testing.T) {
 				t.Errorf("helperArchs (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A run with no helper for an architecture fails before building, with
+// the helper's error (its fixes are tested in package helper).
+func TestFindHelpersMissing(t *testing.T) {
+	g := NewGate(&buildkit.Conn{Native: []string{"linux/amd64"}}, Plan{Helper: t.TempDir()})
+	err := g.FindHelpers([]string{"amd64", "arm64"})
+	if !errors.Is(err, helper.ErrMissing) {
+		t.Fatalf("FindHelpers = %v, want helper.ErrMissing", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Name is the helper's file name in the container (under /.lambdaimg).
@@ -50,7 +51,11 @@ func (l Lookup) Find(archs ...string) (Helper, error) {
 		if err != nil || h.Arch != "" {
 			return h, err
 		}
-		tried = append(tried, where...)
+		for _, w := range where {
+			if !slices.Contains(tried, w) {
+				tried = append(tried, w)
+			}
+		}
 	}
 	return Helper{}, missing(archs, tried)
 }
@@ -67,8 +72,7 @@ func (l *Lookup) defaults() {
 // find looks for arch's helper; with none, it returns the places looked at.
 func (l Lookup) find(arch string) (Helper, []string, error) {
 	if l.Path != "" {
-		h, err := l.explicit(arch)
-		return h, []string{l.Path}, err
+		return l.explicit(arch)
 	}
 	if data := l.Embedded[arch]; len(data) > 0 {
 		return Helper{Arch: arch, Data: data, From: "embedded"}, nil, nil
@@ -88,22 +92,22 @@ func (l Lookup) find(arch string) (Helper, []string, error) {
 
 // explicit uses the file or directory the user named: a file whatever its
 // architecture (the user knows where it runs), a directory's file for arch.
-func (l Lookup) explicit(arch string) (Helper, error) {
+func (l Lookup) explicit(arch string) (Helper, []string, error) {
 	fi, err := os.Stat(l.Path)
 	if err != nil {
-		return Helper{}, fmt.Errorf("the helper (--helper or $%s): %w", EnvVar, err)
+		return Helper{}, nil, fmt.Errorf("the helper (--helper or $%s): %w", EnvVar, err)
 	}
 	p := l.Path
 	if fi.IsDir() {
 		p = filepath.Join(l.Path, FileName(arch))
 		if _, err := os.Stat(p); err != nil {
-			return Helper{}, nil // the next architecture may be there
+			return Helper{}, []string{p}, nil // the next architecture may be there
 		}
 		if err := staticFor(p, arch); err != nil {
-			return Helper{}, err
+			return Helper{}, nil, err
 		}
 	} else if err := staticFor(p, ""); err != nil {
-		return Helper{}, err
+		return Helper{}, nil, err
 	}
-	return Helper{Arch: arch, Path: p, From: p}, nil
+	return Helper{Arch: arch, Path: p, From: p}, nil, nil
 }

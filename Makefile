@@ -81,7 +81,7 @@ readme: build
 # The main job, end to end on a fresh machine, no image registry: install BuildKit,
 # make local bases, render every context, build images for both
 # architectures and show them.
-demo: build
+demo: build helper
 	BIN=$(BIN) scripts/demo.sh
 
 bench:

@@ -10,13 +10,40 @@ LDFLAGS := -s -w -X github.com/lambdaimg/lambdaimg/pkg/cli.Version=$(VERSION)
 # take about 10 s on 2 cores.
 FUZZTIME ?= 150000x
 
-.PHONY: all build test testdeps buildkit unit lint fuzz golden readme demo bench clean trim-cache
+HELPERS := $(foreach a,amd64 arm64,pkg/helper/bin/lambdaimg-helper-linux-$(a))
+# What `make release` builds into dist/: Linux where builds run, macOS and
+# Windows as clients of a remote or docker-container:// builder.
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+.PHONY: all build helper release test testdeps buildkit unit lint fuzz golden readme demo bench clean trim-cache
 
 all: build
 
-# Static (CGO_ENABLED=0): lambdaimg test runs the binary inside the image.
+# Static (CGO_ENABLED=0), so that on Linux it can also stand in for
+# lambdaimg-helper in containers of its own architecture.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lambdaimg
+
+# lambdaimg-helper, the static program lambdaimg runs inside test
+# containers, for both Linux architectures: in pkg/helper/bin (what release
+# builds embed) and in bin/, next to bin/lambdaimg, where lambdaimg finds it.
+helper: $(HELPERS)
+	mkdir -p bin && cp $(HELPERS) bin/
+
+pkg/helper/bin/lambdaimg-helper-linux-%: FORCE
+	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags '-s -w' -o $@ ./cmd/lambdaimg-helper
+
+# lambdaimg for every platform in RELEASE_PLATFORMS, each with both helpers
+# embedded (-tags lambdaimg_release), into dist/.
+release: $(HELPERS)
+	@set -e; for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "dist/lambdaimg-$$os-$$arch$$ext"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -tags lambdaimg_release \
+			-ldflags '$(LDFLAGS)' -o dist/lambdaimg-$$os-$$arch$$ext ./cmd/lambdaimg; \
+	done
+
+FORCE:
 
 # The whole suite: formatting and vet, every test (the end-to-end ones
 # against a real buildkitd, which lambdaimg starts itself), and a short fuzz
@@ -42,7 +69,7 @@ buildkit:
 	REQUIRE_ARM64=$${REQUIRE_ARM64:-$$( [ "$$CI" = true ] && echo 1 || echo 0 )} scripts/install-buildkit.sh
 
 lint:
-	@out=$$(gofmt -l cmd pkg *.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd pkg internal *.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 unit:
@@ -62,11 +89,11 @@ readme: build
 # The main job, end to end on a fresh machine, no image registry: install BuildKit,
 # make local bases, render every context, build images for both
 # architectures and show them.
-demo: build
+demo: build helper
 	BIN=$(BIN) scripts/demo.sh
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/render ./pkg/publish
 
 clean:
-	rm -rf bin contexts
+	rm -rf bin contexts dist $(HELPERS)

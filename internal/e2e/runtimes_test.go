@@ -83,7 +83,7 @@ func TestRuntimesDebian(t *testing.T) {
 	start := time.Now()
 	testenv.BuildKit(t)
 	rie := testenv.RIEDir(t)
-	helper := testenv.Lambdaimg(t)
+	helper := testenv.Helper(t)
 	c, tm := loadCatalog(t)
 
 	bases := testenv.Registry(t)

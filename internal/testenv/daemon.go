@@ -1,3 +1,7 @@
+//go:build unix
+
+// Test daemons run where buildkitd does; Setpgid is Unix only.
+
 package testenv
 
 import (

@@ -30,6 +30,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/helper"
 )
 
 // Unavailable skips the test, or fails it under CI=true.
@@ -189,32 +190,34 @@ func GoBuild(t testing.TB, dir, goarch, out string) {
 }
 
 var (
-	lambdaimgOnce sync.Once
-	lambdaimgBin  string
-	lambdaimgErr  error
+	helperOnce sync.Once
+	helperDir  string
+	helperErr  error
 )
 
-// Lambdaimg builds a static lambdaimg binary once per test binary: what
-// smoke tests mount into their containers.
-func Lambdaimg(t testing.TB) string {
+// Helper builds lambdaimg-helper for linux/amd64 and linux/arm64 once per
+// test binary, as `make helper` does, and returns the directory holding
+// them: what smoke tests pass as --helper (smoke.Options.Helper).
+func Helper(t testing.TB) string {
 	t.Helper()
 	root := Root(t)
-	lambdaimgOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lambdaimg-test-bin-")
-		if err != nil {
-			lambdaimgErr = err
-			return
-		}
-		lambdaimgBin = filepath.Join(dir, "lambdaimg")
-		cmd := exec.Command("go", "build", "-o", lambdaimgBin, "./cmd/lambdaimg")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			lambdaimgErr = fmt.Errorf("building lambdaimg: %v\n%s", err, out)
+	helperOnce.Do(func() {
+		helperDir, helperErr = os.MkdirTemp("", "lambdaimg-test-helper-")
+		for _, arch := range []string{"amd64", "arm64"} {
+			if helperErr != nil {
+				return
+			}
+			out := filepath.Join(helperDir, helper.FileName(arch))
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/lambdaimg-helper")
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				helperErr = fmt.Errorf("building lambdaimg-helper for %s: %v\n%s", arch, err, b)
+			}
 		}
 	})
-	if lambdaimgErr != nil {
-		t.Fatal(lambdaimgErr)
+	if helperErr != nil {
+		t.Fatal(helperErr)
 	}
-	return lambdaimgBin
+	return helperDir
 }

@@ -37,7 +37,7 @@ var _ build.Gate = gateFunc(nil)
 
 // smokeGate runs the smoke test that plan gives for each image.
 func smokeGate(t *testing.T, e env, plan func(j job) smoke.Options, onReport func(j job, rep *smoke.Report)) build.Gate {
-	helper := testenv.Lambdaimg(t)
+	helper := testenv.Helper(t)
 	return gateFunc(func(ctx context.Context, dir string, desc v1.Descriptor, tg *catalog.Target) (any, error) {
 		j := job{Target: tg, Arch: catalog.X86_64}
 		if desc.Platform.Architecture == "arm64" {

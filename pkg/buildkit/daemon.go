@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/lambdaimg/lambdaimg/internal/flock"
 )
 
 // The embedded daemon's state directory holds:
@@ -37,6 +38,9 @@ var startTimeout = 60 * time.Second
 func Start(ctx context.Context, o Options) error {
 	o.defaults()
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := embeddable(); err != nil {
 		return err
 	}
 	bin, err := lookBuildkitd()
@@ -68,10 +72,9 @@ func Start(ctx context.Context, o Options) error {
 		return err
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("locking %s: %w", lock.Name(), err)
-		}
+	if ok, err := flock.TryLock(lock, true); err != nil {
+		return fmt.Errorf("locking %s: %w", lock.Name(), err)
+	} else if !ok {
 		// A daemon lives (perhaps still starting): never replace it.
 		return waitLive(ctx, o.StateDir, addr, nil)
 	}
@@ -109,7 +112,7 @@ func launch(ctx context.Context, o Options, bin, addr string, lock *os.File) err
 	// The locked descriptor becomes the daemon's fd 3: the kernel keeps the
 	// lock for as long as buildkitd (or this process) holds it open.
 	cmd.ExtraFiles = []*os.File{lock}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives this command
+	detach(cmd) // outlives this command
 	o.Logf("starting buildkitd (state in %s, log %s)", o.StateDir, logPath)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting buildkitd: %w", err)
@@ -171,11 +174,11 @@ func lockFile(ctx context.Context, path string) (*os.File, error) {
 		return nil, err
 	}
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
+		ok, err := flock.TryLock(f, true)
+		if ok {
 			return f, nil
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
@@ -196,11 +199,11 @@ func lockHeld(stateDir string) bool {
 		return false
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		return errors.Is(err, syscall.EWOULDBLOCK)
+	ok, err := flock.TryLock(f, false)
+	if ok {
+		flock.Unlock(f)
 	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
+	return !ok && err == nil
 }
 
 func pidFile(stateDir string) string    { return filepath.Join(stateDir, "buildkitd.pid") }
@@ -308,7 +311,7 @@ func Stop(ctx context.Context, stateDir string) error {
 		return errNotRunning
 	}
 	pid := d.PID
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+	if err := terminate(pid); err != nil {
 		return fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
 	}
 	for i := 0; i < 100; i++ {

@@ -60,7 +60,7 @@ func newBuildCmd(g *globalOptions, env Env) *cobra.Command {
 				return err
 			}
 			if test {
-				if req.Test, err = t.plan(); err != nil {
+				if req.Test, err = t.plan(g.getenv); err != nil {
 					return err
 				}
 				req.Test.SampleLayer = smoke.HasSampleLayer(o.extensions...)

@@ -29,7 +29,7 @@ func TestBuildTestPush(t *testing.T) {
 	storeDir := t.TempDir()
 	common := []string{"--runtime", "provided.al2023", "--os", "debian", "--store", storeDir,
 		"--registry-mirror", "docker.io=" + bases, "--rie", testenv.RIEDir(t), "--progress", "plain",
-		"--helper", testenv.Lambdaimg(t)}
+		"--helper", testenv.Helper(t)}
 
 	run := func(args ...string) (string, string, error) {
 		var out, errOut bytes.Buffer

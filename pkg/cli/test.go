@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lambdaimg/lambdaimg/pkg/helper"
+	"github.com/lambdaimg/lambdaimg/pkg/incontainer"
 	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
 	"github.com/lambdaimg/lambdaimg/pkg/smoke"
 	"github.com/spf13/cobra"
@@ -29,8 +31,7 @@ func (t *testOptions) bind(cmd *cobra.Command, events bool) {
 	f.StringVar(&t.handler, "cmd", "", "the handler the entry point is given, e.g. app.handler (default: the sample's)")
 	f.IntVar(&t.timeout, "timeout", 0, "AWS_LAMBDA_FUNCTION_TIMEOUT in seconds (default: 2 with the sample function, to check the timeout; else the emulator's 300)")
 	f.StringVar(&t.user, "user", smoke.LambdaUser, "uid:gid the function runs as (Lambda runs functions as a non-root user)")
-	f.StringVar(&t.helper, "helper", "", "statically linked lambdaimg binary to run inside the container (default: this one)")
-	_ = f.MarkHidden("helper")
+	f.StringVar(&t.helper, "helper", "", "lambdaimg-helper to run inside the container, or a directory of lambdaimg-helper-linux-<arch> (default $"+helper.EnvVar+", else the one make release embeds, else one next to lambdaimg)")
 	if events {
 		f.StringArrayVar(&t.events, "event", nil, "event JSON file to send, - for stdin (repeatable, sent in order)")
 		f.StringArrayVar(&t.expects, "expect", nil, "expected response JSON file for the --event at the same position (repeatable): the response must hold its keys and values; \"*\" matches any value, \"~text\" a string containing text")
@@ -39,11 +40,14 @@ func (t *testOptions) bind(cmd *cobra.Command, events bool) {
 
 // plan reads the event and expectation files (each once: stdin can be
 // read only once) into the smoke test's plan.
-func (t *testOptions) plan() (*smoke.Plan, error) {
+func (t *testOptions) plan(getenv func(string) string) (*smoke.Plan, error) {
 	if len(t.expects) > len(t.events) {
 		return nil, &UsageError{fmt.Errorf("%d --expect for %d --event: each --expect goes with the --event at its position", len(t.expects), len(t.events))}
 	}
 	p := &smoke.Plan{FunctionDir: t.handlerDir, Handler: t.handler, Timeout: t.timeout, User: t.user, Helper: t.helper}
+	if p.Helper == "" {
+		p.Helper = getenv(helper.EnvVar)
+	}
 	read := map[string][]byte{}
 	for i, path := range t.events {
 		ev, err := readJSON(read, "--event", path)
@@ -96,7 +100,7 @@ func newTestCmd(g *globalOptions, env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if req.Test, err = t.plan(); err != nil {
+			if req.Test, err = t.plan(g.getenv); err != nil {
 				return err
 			}
 			req.Test.SampleLayer = smoke.HasSampleLayer(o.extensions...)
@@ -125,7 +129,7 @@ func newRunCmd(g *globalOptions, env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if req.Test, err = t.plan(); err != nil {
+			if req.Test, err = t.plan(g.getenv); err != nil {
 				return err
 			}
 			req.One, req.Test.NoContract = true, true
@@ -161,20 +165,22 @@ func finishInvocation(cmd *cobra.Command, rep *pipeline.Report, err error) error
 	return rep.Err()
 }
 
-// newInternalCmd holds what lambdaimg runs inside test containers.
+// newInternalCmd holds what lambdaimg-helper runs inside test containers:
+// lambdaimg answers the same commands, so a static lambdaimg for the
+// container's architecture can stand in for the helper (see package helper).
 func newInternalCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "internal", Hidden: true, Short: "What lambdaimg runs inside test containers"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "invoke",
 		Short: "Post the events read from stdin to the emulator, one after another",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return smoke.Invoke(cmd.InOrStdin(), cmd.OutOrStdout())
+			return incontainer.Invoke(cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}, &cobra.Command{
 		Use:   "runtime",
 		Short: "Serve the sample function as a custom runtime (AWS_LAMBDA_RUNTIME_API)",
 		RunE: func(*cobra.Command, []string) error {
-			return smoke.Runtime()
+			return incontainer.Runtime()
 		},
 	})
 	return cmd

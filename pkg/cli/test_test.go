@@ -39,7 +39,7 @@ func TestTestPlanReadsEvents(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := tc.opts.plan()
+			p, err := tc.opts.plan(func(string) string { return "" })
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !IsUsage(err) {
 					t.Fatalf("plan = %v, want a usage error with %q", err, tc.wantErr)

@@ -160,6 +160,9 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	if req.Test != nil {
 		g := smoke.NewPoolGate(pool.For, *req.Test)
 		defer g.Close()
+		if err := g.FindHelpers(goArches(jobs)); err != nil {
+			return nil, err
+		}
 		opts.Gates, opts.Tested = append(opts.Gates, g), true
 		// A user's function that fails says nothing against a stored image.
 		opts.KeepStored = req.Test.FunctionDir != ""
@@ -169,6 +172,19 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 		fmt.Fprintf(req.Log, "lambdaimg:   BuildKit %s at %s (%s): %s\n", c.Version, c.Addr, c.Source, strings.Join(c.Platforms, ", "))
 	}
 	return build.NewPool(pool, st, opts).Build(ctx, jobs)
+}
+
+// goArches lists the architectures of jobs, each once, as GOARCH.
+func goArches(jobs []build.Job) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if a := j.Arch.GoArch(); !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // builders is the pool a request names (see Builders).

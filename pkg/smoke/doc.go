@@ -5,7 +5,8 @@
 // as Lambda runs functions), sends events one after another, and compares
 // the responses with expectations.
 //
-// Inside the container the client is lambdaimg's own static binary, mounted
-// read-only and run as `lambdaimg internal invoke`; for custom runtimes
-// (provided) the same binary is the sample function (`internal runtime`).
+// Inside the container the client is lambdaimg-helper (cmd/lambdaimg-helper,
+// found by package helper), a static Linux program mounted read-only and run
+// as `lambdaimg-helper internal invoke`; for custom runtimes (provided) the
+// same program is the sample function (`internal runtime`).
 package smoke

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/helper"
 )
 
 // Plan says what the smoke test of each image sends and expects. The zero
@@ -29,8 +30,8 @@ type Plan struct {
 	Timeout int
 	// User is the uid:gid the function runs as (default LambdaUser).
 	User string
-	// Helper is the static lambdaimg binary run inside the container
-	// (default: this executable).
+	// Helper is lambdaimg-helper, run inside the container: a file or a
+	// directory (default: see package helper).
 	Helper string
 	// NoContract leaves out the check that the entry point refuses to
 	// start without a handler (run does not want it).
@@ -66,6 +67,22 @@ func (g *Gate) Name() string { return "smoke" }
 
 // Close removes the sample functions written out for the run.
 func (g *Gate) Close() error { return g.samples.cleanup() }
+
+// FindHelpers finds lambdaimg-helper for each architecture (GOARCH) the
+// gate will test, before anything is built: a missing helper fails the run
+// at once instead of after the builds.
+func (g *Gate) FindHelpers(archs []string) error {
+	for _, arch := range archs {
+		conn := g.conn
+		if g.pick != nil {
+			conn = g.pick("linux/" + arch)
+		}
+		if _, err := (helper.Lookup{Path: g.plan.Helper}).Find(helperArchs(conn, arch)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Check runs the plan on the image desc of the layout at layoutDir and
 // returns its *Report; the error names the checks that failed.

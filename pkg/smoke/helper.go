@@ -2,60 +2,40 @@ package smoke
 
 import (
 	"bytes"
-	"debug/elf"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
+
+	"github.com/containerd/platforms"
+	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/helper"
 )
 
-// stageHelper puts a static lambdaimg binary alone in a directory, named
-// lambdaimg, to be mounted into the container.
-func stageHelper(path string) (string, func(), error) {
-	if path == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return "", nil, err
-		}
-		path = exe
-	}
-	if err := checkStatic(path); err != nil {
-		return "", nil, err
-	}
-	dir, err := os.MkdirTemp("", "lambdaimg-helper-")
+// stageHelper finds lambdaimg-helper for a container of arch on conn and
+// puts it alone in a directory, to be mounted into the container.
+func stageHelper(conn *buildkit.Conn, path, arch string) (string, func(), error) {
+	h, err := helper.Lookup{Path: path}.Find(helperArchs(conn, arch)...)
 	if err != nil {
 		return "", nil, err
 	}
-	cleanup := func() { os.RemoveAll(dir) }
-	dst := filepath.Join(dir, "lambdaimg")
-	if err := os.Link(path, dst); err != nil {
-		data, err := os.ReadFile(path)
-		if err == nil {
-			err = os.WriteFile(dst, data, 0o755)
-		}
-		if err != nil {
-			cleanup()
-			return "", nil, err
-		}
-	}
-	return dst, cleanup, nil
+	return h.Stage()
 }
 
-// checkStatic makes sure the binary runs in any image: statically linked.
-func checkStatic(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return fmt.Errorf("lambdaimg runs itself inside the test container, but %s is not a Linux executable: %w", path, err)
+// helperArchs is the order to look for a helper in: the architecture the
+// builder runs natively first (a helper for it runs without emulation in a
+// container of any architecture, as the kernel picks the binary's
+// loader), then the image's.
+func helperArchs(conn *buildkit.Conn, arch string) []string {
+	if conn == nil || conn.IsNative("linux/"+arch) {
+		return []string{arch}
 	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("lambdaimg runs itself inside the test container, so it must be statically linked; %s is not: rebuild it with CGO_ENABLED=0 (make build does)", path)
+	for _, n := range conn.Native {
+		p, err := platforms.Parse(n)
+		if err == nil && p.OS == "linux" && p.Architecture != arch && (p.Architecture == "amd64" || p.Architecture == "arm64") {
+			return []string{p.Architecture, arch}
 		}
 	}
-	return nil
+	return []string{arch}
 }
 
 type nopCloser struct{ io.Writer }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/lambdaimg/lambdaimg/pkg/incontainer"
 )
 
 // Check is one verdict.
@@ -76,7 +78,7 @@ func lastFunctionLine(log string) string {
 
 // verdicts turns the invoker's results into responses and checks: an
 // event without an expectation only counts when it failed.
-func (r *Report) verdicts(events []Event, results []invokeResult) {
+func (r *Report) verdicts(events []Event, results []incontainer.Result) {
 	for i, res := range results {
 		e := events[i]
 		body := json.RawMessage(res.Body)

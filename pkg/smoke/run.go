@@ -17,6 +17,8 @@ import (
 	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/helper"
+	"github.com/lambdaimg/lambdaimg/pkg/incontainer"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -31,8 +33,9 @@ const LambdaUser = "993:993"
 
 // Options say what to run and check.
 type Options struct {
-	// Helper is a statically linked lambdaimg binary to mount into the
-	// container (default: this executable).
+	// Helper is lambdaimg-helper to mount into the container: a file, or a
+	// directory of lambdaimg-helper-linux-<arch> (default: see package
+	// helper).
 	Helper string
 	// FunctionDir is copied into /var/task; empty means no function code
 	// (the image must already hold it).
@@ -72,7 +75,7 @@ func Run(ctx context.Context, conn *buildkit.Conn, layoutDir string, desc v1.Des
 	if o.User == "" {
 		o.User = LambdaUser
 	}
-	helper, cleanup, err := stageHelper(o.Helper)
+	helperPath, cleanup, err := stageHelper(conn, o.Helper, desc.Platform.Architecture)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +84,7 @@ func Run(ctx context.Context, conn *buildkit.Conn, layoutDir string, desc v1.Des
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := localMounts(helper, o.FunctionDir)
+	mounts, err := localMounts(helperPath, o.FunctionDir)
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +98,8 @@ func Run(ctx context.Context, conn *buildkit.Conn, layoutDir string, desc v1.Des
 	return rep, err
 }
 
-func localMounts(helper, functionDir string) (map[string]fsutil.FS, error) {
-	helperFS, err := fsutil.NewFS(filepath.Dir(helper))
+func localMounts(helperPath, functionDir string) (map[string]fsutil.FS, error) {
+	helperFS, err := fsutil.NewFS(filepath.Dir(helperPath))
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +174,7 @@ func run(ctx context.Context, gc gateway.Client, desc v1.Descriptor, cfg v1.Conf
 		rep.Checks = append(rep.Checks, Check{Name: "invocation", Detail: fmt.Sprintf("no answer from the emulator%s: %s", early, clientErr)})
 		return nil
 	}
-	var results []invokeResult
+	var results []incontainer.Result
 	if err := json.Unmarshal(out, &results); err != nil || len(results) != len(o.Events) {
 		rep.Checks = append(rep.Checks, Check{Name: "invocation", Detail: fmt.Sprintf("unreadable answer from the invoker: %q", truncate(string(out), 300))})
 		return nil
@@ -197,9 +200,9 @@ func newContainer(ctx context.Context, gc gateway.Client, desc v1.Descriptor, wi
 	if err != nil {
 		return nil, fmt.Errorf("loading the image: %w", err)
 	}
-	helperRef, err := solve(ctx, gc, llb.Local("lambdaimg-helper", llb.SessionID(sid), llb.IncludePatterns([]string{"lambdaimg"})), plat)
+	helperRef, err := solve(ctx, gc, llb.Local("lambdaimg-helper", llb.SessionID(sid), llb.IncludePatterns([]string{helper.Name})), plat)
 	if err != nil {
-		return nil, fmt.Errorf("loading lambdaimg into the container: %w", err)
+		return nil, fmt.Errorf("loading lambdaimg-helper into the container: %w", err)
 	}
 	ctr, err := gc.NewContainer(ctx, gateway.NewContainerRequest{
 		Mounts: []gateway.Mount{
@@ -217,17 +220,17 @@ func newContainer(ctx context.Context, gc gateway.Client, desc v1.Descriptor, wi
 	return ctr, nil
 }
 
-// invoke runs `lambdaimg internal invoke` in the container with the events
+// invoke runs `lambdaimg-helper internal invoke` in the container with the events
 // and returns what it printed.
 func invoke(ctx context.Context, ctr gateway.Container, o Options) ([]byte, error) {
 	payloads := make([]json.RawMessage, len(o.Events))
 	for i, e := range o.Events {
 		payloads[i] = e.Payload
 	}
-	req, _ := json.Marshal(invokeRequest{Events: payloads})
+	req, _ := json.Marshal(incontainer.Request{Events: payloads})
 	var out, errOut bytes.Buffer
 	proc, err := ctr.Start(ctx, gateway.StartRequest{
-		Args: []string{helperDir + "/lambdaimg", "internal", "invoke"}, Env: []string{"PATH=/usr/bin:/bin"}, Cwd: "/", User: o.User,
+		Args: []string{helperDir + "/" + helper.Name, "internal", "invoke"}, Env: []string{"PATH=/usr/bin:/bin"}, Cwd: "/", User: o.User,
 		Stdin: io.NopCloser(bytes.NewReader(req)), Stdout: nopCloser{&out}, Stderr: nopCloser{&errOut},
 	})
 	if err != nil {

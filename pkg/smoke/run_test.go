@@ -48,12 +48,3 @@ func TestSyncBufferCapturesConcurrentWrites(t *testing.T) {
 		t.Errorf("captured %d lines, want 800", n)
 	}
 }
-
-func TestCheckStatic(t *testing.T) {
-	if err := checkStatic("/bin/sh"); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
-		t.Errorf("a dynamically linked binary: %v", err)
-	}
-	if err := checkStatic("/etc/hostname"); err == nil || !strings.Contains(err.Error(), "not a Linux executable") {
-		t.Errorf("not an executable: %v", err)
-	}
-}

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
+	"github.com/lambdaimg/lambdaimg/internal/flock"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -114,7 +114,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
 	s := &Store{dir: dir}
-	err := s.lock(syscall.LOCK_EX, func() error {
+	err := s.lock(exclusive, func() error {
 		index := filepath.Join(dir, "index.json")
 		if _, err := os.Stat(index); err != nil {
 			p, err := layout.Write(dir, empty.Index)
@@ -178,19 +178,25 @@ func (s *Store) keepCopy() error {
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// lock holds a lock on the store (syscall.LOCK_EX to change it, LOCK_SH
-// to read it) for the duration of fn, so concurrent builds, pushes and
-// lists, even from several processes, never lose or half-read an entry.
-func (s *Store) lock(how int, fn func() error) error {
+// How the store is locked: exclusively to change it, shared to read it.
+const (
+	exclusive = true
+	shared    = false
+)
+
+// lock holds a lock on the store (exclusive or shared) for the duration of
+// fn, so concurrent builds, pushes and lists, even from several processes,
+// never lose or half-read an entry.
+func (s *Store) lock(excl bool, fn func() error) error {
 	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+	if err := flock.Lock(f, excl); err != nil {
 		return err
 	}
-	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	defer flock.Unlock(f)
 	return fn()
 }
 
@@ -208,7 +214,7 @@ func (s *Store) Put(ref Ref, img v1.Image, ann map[string]string) (v1.Descriptor
 	}
 	plat := ref.Platform()
 	var desc v1.Descriptor
-	err := s.lock(syscall.LOCK_EX, func() error {
+	err := s.lock(exclusive, func() error {
 		if err := s.keepCopy(); err != nil {
 			return err
 		}
@@ -237,7 +243,7 @@ func (s *Store) Put(ref Ref, img v1.Image, ann map[string]string) (v1.Descriptor
 
 // Remove drops ref from the index (its blobs stay until GC).
 func (s *Store) Remove(ref Ref) error {
-	return s.lock(syscall.LOCK_EX, func() error {
+	return s.lock(exclusive, func() error {
 		if err := s.keepCopy(); err != nil {
 			return err
 		}
@@ -248,7 +254,7 @@ func (s *Store) Remove(ref Ref) error {
 // List returns every image in the store, sorted by ref name.
 func (s *Store) List() ([]Entry, error) {
 	var out []Entry
-	err := s.lock(syscall.LOCK_SH, func() error {
+	err := s.lock(shared, func() error {
 		var err error
 		out, err = s.listLocked()
 		return err
@@ -293,7 +299,7 @@ func (s *Store) listLocked() ([]Entry, error) {
 func (s *Store) Get(ref Ref) (Entry, bool, error) {
 	var e Entry
 	var ok bool
-	err := s.lock(syscall.LOCK_SH, func() error {
+	err := s.lock(shared, func() error {
 		var err error
 		e, ok, err = s.getLocked(ref)
 		return err

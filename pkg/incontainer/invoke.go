@@ -1,9 +1,8 @@
-package smoke
+package incontainer
 
 import (
 	"bytes"
 	"encoding/json"
-
 	"fmt"
 	"io"
 	"net"
@@ -14,27 +13,27 @@ import (
 // DefaultInvokeURL is where the emulator listens inside the container.
 const DefaultInvokeURL = "http://127.0.0.1:8080/2015-03-31/functions/function/invocations"
 
-// invokeRequest is what `lambdaimg internal invoke` reads from stdin.
-type invokeRequest struct {
+// Request is what `lambdaimg-helper internal invoke` reads from stdin.
+type Request struct {
 	URL    string            `json:"url"`
 	Events []json.RawMessage `json:"events"`
 	// Wait bounds how long to wait for the emulator to listen.
 	WaitSeconds int `json:"waitSeconds"`
 }
 
-// invokeResult is one response, as `internal invoke` writes it.
-type invokeResult struct {
+// Result is one response, as `internal invoke` writes it.
+type Result struct {
 	Status  int     `json:"status"`
 	Body    string  `json:"body"`
 	Error   string  `json:"error,omitempty"`
 	Seconds float64 `json:"seconds"`
 }
 
-// Invoke runs inside the container: it reads an invokeRequest from r, posts
+// Invoke runs inside the container: it reads a Request from r, posts
 // each event in turn (the emulator handles one invocation at a time) and
 // writes the results as a JSON array to w.
 func Invoke(r io.Reader, w io.Writer) error {
-	var req invokeRequest
+	var req Request
 	if err := json.NewDecoder(r).Decode(&req); err != nil {
 		return fmt.Errorf("reading the request: %w", err)
 	}
@@ -48,10 +47,10 @@ func Invoke(r io.Reader, w io.Writer) error {
 		return err
 	}
 	client := &http.Client{Timeout: 15 * time.Minute}
-	results := make([]invokeResult, 0, len(req.Events))
+	results := make([]Result, 0, len(req.Events))
 	for _, ev := range req.Events {
 		start := time.Now()
-		res := invokeResult{}
+		res := Result{}
 		resp, err := client.Post(req.URL, "application/json", bytes.NewReader(ev))
 		if err != nil {
 			res.Error = err.Error()

@@ -1,4 +1,4 @@
-package smoke
+package incontainer
 
 import (
 	"bytes"

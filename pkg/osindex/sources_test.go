@@ -1,0 +1,65 @@
+package osindex
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseSourceFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  []Source
+	}{
+		{"one-line, options, deb-src and comments", map[string]string{
+			"etc/apt/sources.list": "# a comment\ndeb http://deb.debian.org/debian bookworm main contrib\n" +
+				"deb-src http://deb.debian.org/debian bookworm main\n" +
+				"deb [trusted=yes arch=amd64,arm64] http://127.0.0.1:8080/ test main # local\n",
+		}, []Source{
+			{URI: "http://deb.debian.org/debian", Suite: "bookworm", Components: []string{"main", "contrib"}},
+			{URI: "http://127.0.0.1:8080", Suite: "test", Components: []string{"main"}, Archs: []string{"amd64", "arm64"}},
+		}},
+		{"deb822, as debian:bookworm ships it", map[string]string{
+			"etc/apt/sources.list.d/debian.sources": "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n" +
+				"Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n" +
+				"Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\n\n" +
+				"Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\n\n" +
+				"Enabled: no\nTypes: deb\nURIs: http://off.example\nSuites: x\nComponents: main\n",
+			"etc/apt/sources.list.d/README": "not a source file",
+		}, []Source{
+			{URI: "http://deb.debian.org/debian", Suite: "bookworm", Components: []string{"main"}},
+			{URI: "http://deb.debian.org/debian", Suite: "bookworm-updates", Components: []string{"main"}},
+			{URI: "http://deb.debian.org/debian-security", Suite: "bookworm-security", Components: []string{"main"}},
+		}},
+		{"flat repository; a duplicate across files", map[string]string{
+			"etc/apt/sources.list":          "deb http://repo.example/flat ./\n",
+			"etc/apt/sources.list.d/x.list": "deb http://repo.example/flat ./\n",
+		}, []Source{{URI: "http://repo.example/flat", Suite: "./"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseSourceFiles(tc.files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("sources (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseSourceFilesRefuses(t *testing.T) {
+	for name, list := range map[string]string{
+		"no suite":             "deb http://deb.debian.org/debian\n",
+		"unterminated options": "deb [trusted=yes http://x bookworm main\n",
+		"not http":             "deb file:/srv/repo bookworm main\n",
+		"suite without comps":  "deb http://x bookworm\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got, err := ParseSourceFiles(map[string]string{"etc/apt/sources.list": list}); err == nil {
+				t.Errorf("parsed %q as %+v, want an error", list, got)
+			}
+		})
+	}
+}

@@ -27,6 +27,14 @@ func (s Source) String() string {
 	return strings.TrimSpace(fmt.Sprintf("deb %s %s %s", s.URI, s.Suite, strings.Join(s.Components, " ")))
 }
 
+// Line is the source as a sources.list line, with its architectures.
+func (s Source) Line() string {
+	if len(s.Archs) == 0 {
+		return s.String()
+	}
+	return strings.Replace(s.String(), "deb ", "deb [arch="+strings.Join(s.Archs, ",")+"] ", 1)
+}
+
 // Flat reports whether s is a flat repository (no dists/ tree).
 func (s Source) Flat() bool { return strings.HasSuffix(s.Suite, "/") }
 

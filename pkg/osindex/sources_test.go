@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 )
 
 func TestParseSourceFiles(t *testing.T) {
@@ -61,5 +62,45 @@ func TestParseSourceFilesRefuses(t *testing.T) {
 				t.Errorf("parsed %q as %+v, want an error", list, got)
 			}
 		})
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	inv := &inventory.Inventory{Database: "dpkg",
+		AptSources: map[string]string{"etc/apt/sources.list": "deb [trusted=yes arch=amd64] http://a/debian bookworm main\ndeb http://b/ ./\n"},
+		Packages: []inventory.Package{
+			{Name: "libc6", Version: "2.36-9", Arch: "amd64"},
+			{Name: "libc6", Version: "2.36-9", Arch: "i386"},
+			{Name: "tzdata", Version: "2024a-0+deb12u1", Arch: "all"},
+		}}
+	r, err := NewRecord(inv, "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseRecord(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := back.SourceList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Source{
+		{URI: "http://a/debian", Suite: "bookworm", Components: []string{"main"}, Archs: []string{"amd64"}},
+		{URI: "http://b", Suite: "./"},
+	}
+	if diff := cmp.Diff(want, srcs); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+	wantPkgs := []inventory.Package{{Name: "libc6", Version: "2.36-9", Type: "deb"}, {Name: "tzdata", Version: "2024a-0+deb12u1", Type: "deb"}}
+	if diff := cmp.Diff(wantPkgs, back.Installed()); diff != "" {
+		t.Errorf("installed (-want +got):\n%s", diff)
+	}
+	if r, err := NewRecord(&inventory.Inventory{Database: "dpkg"}, "amd64"); r != nil || err != nil {
+		t.Errorf("an image without APT sources: record %+v, %v; want none", r, err)
 	}
 }

@@ -24,6 +24,9 @@ const (
 	KindInputs = "inputs" // the catalog entry or a template changed
 	KindRIC    = "ric"    // the pinned RIC version changed
 	KindBase   = "base"   // a base image moved for this platform
+	// KindPackage: an installed OS package has a newer version in the
+	// index of the image's APT sources.
+	KindPackage = "package"
 )
 
 // Reason is one reason to rebuild.
@@ -86,14 +89,16 @@ type Planner struct {
 
 // New returns a Planner comparing with st; tm renders the targets.
 func New(st *store.Store, tm *render.Templates, opts ...Option) (*Planner, error) {
-	o := defaults()
+	o, err := defaults()
+	if err != nil {
+		return nil, err
+	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
 	}
 	if o.remote == nil {
-		var err error
 		if o.remote, err = DefaultRemoteOptions(); err != nil {
 			return nil, err
 		}
@@ -102,7 +107,7 @@ func New(st *store.Store, tm *render.Templates, opts ...Option) (*Planner, error
 }
 
 // Plan plans targets. An error means the plan could not be made (a
-// registry did not answer, the store is unreadable): it never stands for
+// registry or a package index did not answer, the store is unreadable): it never stands for
 // "nothing changed".
 func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, error) {
 	entries, err := p.store.List()
@@ -137,6 +142,15 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 				continue
 			}
 			plan.Items[idx].Reasons = compareInputs(t, rc.Digest, e)
+			if aptOSes[t.Spec.OS] && p.o.index != nil {
+				checks = append(checks, func(ctx context.Context) error {
+					rs, err := p.packages(ctx, e, a)
+					res.mu.Lock()
+					plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, rs...)
+					res.mu.Unlock()
+					return err
+				})
+			}
 			bases, why := p.bases(t, e)
 			if why != nil {
 				plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, *why)

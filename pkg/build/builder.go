@@ -27,7 +27,8 @@ type Builder struct {
 	sched *scheduler
 	store *store.Store
 	opts  Options
-	multi bool // several jobs: export destinations are directories
+	multi bool            // several jobs: export destinations are directories
+	index *osindex.Client // this Build's session of opts.OSIndex
 }
 
 // New returns a Builder that builds through conn.
@@ -76,6 +77,7 @@ type prepared struct {
 // result, and the others go on unless FailFast is set.
 func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 	b.multi = len(jobs) > 1
+	b.index = b.opts.OSIndex.Session()
 	workDir := b.opts.WorkDir
 	if workDir == "" {
 		d, err := os.MkdirTemp("", "lambdaimg-build-")

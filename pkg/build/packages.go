@@ -62,7 +62,7 @@ func (b *Builder) packageIndex(ctx context.Context, j Job, e store.Entry, stored
 	if err != nil || len(srcs) == 0 {
 		return "", err
 	}
-	state, err := b.opts.OSIndex.State(ctx, srcs, j.Arch.GoArch())
+	state, err := b.index.State(ctx, srcs, j.Arch.GoArch())
 	if err != nil {
 		return "", fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; make the APT sources reachable from this machine, or build with --no-cache", err)
 	}
@@ -102,7 +102,7 @@ func (b *Builder) recordPackages(ctx context.Context, j Job, img v1.Image) (rec,
 		r = &osindex.Record{Sources: []string{}, Packages: map[string]string{}}
 	}
 	if srcs, err := r.SourceList(); err == nil && len(srcs) > 0 {
-		if r.State, err = b.opts.OSIndex.State(ctx, srcs, j.Arch.GoArch()); err != nil {
+		if r.State, err = b.index.State(ctx, srcs, j.Arch.GoArch()); err != nil {
 			note = fmt.Sprintf("the package index could not be read (%v): the next build runs the package steps again", err)
 		}
 	}

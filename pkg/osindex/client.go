@@ -11,8 +11,9 @@ import (
 	"sync"
 )
 
-// Client reads package indexes over HTTP, each file once: one Client
-// serves a whole plan or build run.
+// Client reads package indexes over HTTP, each file once: it remembers
+// what it read for its whole life, so each plan or build run takes a
+// Session of its own.
 type Client struct {
 	http    *http.Client
 	mirrors []mirror
@@ -83,6 +84,12 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// Session returns a Client with c's settings and nothing read yet: one
+// per run, so that a long-lived Client does not answer from an old index.
+func (c *Client) Session() *Client {
+	return &Client{http: c.http, mirrors: c.mirrors, limit: c.limit, calls: map[string]*call{}}
 }
 
 // url is u read through the mirrors.

@@ -20,7 +20,7 @@ var aptOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true}
 // is enough, as in CI, where the plan job has no image layers. An index
 // that cannot be read is an error (the plan cannot say "nothing
 // changed").
-func (p *Planner) packages(ctx context.Context, e store.Entry, arch catalog.Arch) ([]Reason, error) {
+func packages(ctx context.Context, index *osindex.Client, e store.Entry, arch catalog.Arch) ([]Reason, error) {
 	raw, ok := e.Descriptor.Annotations[labels.OSPackages]
 	if !ok {
 		return []Reason{{KindPackage, "the stored image does not record its OS packages (built by an older lambdaimg)"}}, nil
@@ -36,7 +36,7 @@ func (p *Planner) packages(ctx context.Context, e store.Entry, arch catalog.Arch
 	if len(srcs) == 0 {
 		return nil, nil
 	}
-	cands, err := p.o.index.Candidates(ctx, srcs, arch.GoArch())
+	cands, err := index.Candidates(ctx, srcs, arch.GoArch())
 	if err != nil {
 		return nil, fmt.Errorf("%s: checking its OS packages: %w", e.Name(), err)
 	}

@@ -74,7 +74,8 @@ func TestNewerPackageInTheIndex(t *testing.T) {
 	name := f.targets[0].Name()
 
 	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "1"})
-	p, err := f.planner(t).Plan(context.Background(), f.targets)
+	planner := f.planner(t) // one Planner for both runs, as a long-lived caller keeps it
+	p, err := planner.Plan(context.Background(), f.targets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestNewerPackageInTheIndex(t *testing.T) {
 	}
 
 	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "2"})
-	p, err = f.planner(t).Plan(context.Background(), f.targets)
+	p, err = planner.Plan(context.Background(), f.targets)
 	if err != nil {
 		t.Fatal(err)
 	}

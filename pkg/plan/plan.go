@@ -9,6 +9,7 @@ import (
 
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
+	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"golang.org/x/sync/errgroup"
@@ -122,6 +123,10 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 	if err != nil {
 		return nil, err
 	}
+	var index *osindex.Client
+	if p.o.index != nil {
+		index = p.o.index.Session() // this run's index, not an earlier one's
+	}
 	plan := &Plan{}
 	var checks []func(context.Context) error
 	var errs []error
@@ -142,9 +147,9 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 				continue
 			}
 			plan.Items[idx].Reasons = compareInputs(t, rc.Digest, e)
-			if aptOSes[t.Spec.OS] && p.o.index != nil {
+			if aptOSes[t.Spec.OS] && index != nil {
 				checks = append(checks, func(ctx context.Context) error {
-					rs, err := p.packages(ctx, e, a)
+					rs, err := packages(ctx, index, e, a)
 					res.mu.Lock()
 					plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, rs...)
 					res.mu.Unlock()

@@ -27,8 +27,9 @@ type Builder struct {
 	sched *scheduler
 	store *store.Store
 	opts  Options
-	multi bool            // several jobs: export destinations are directories
-	index *osindex.Client // this Build's session of opts.OSIndex
+	multi bool             // several jobs: export destinations are directories
+	index *osindex.Client  // this Build's session of opts.OSIndex
+	bases *baseInventories // this Build's base images, for their packages
 }
 
 // New returns a Builder that builds through conn.
@@ -77,7 +78,7 @@ type prepared struct {
 // result, and the others go on unless FailFast is set.
 func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 	b.multi = len(jobs) > 1
-	b.index = b.opts.OSIndex.Session()
+	b.index, b.bases = b.opts.OSIndex.Session(), newBaseInventories()
 	workDir := b.opts.WorkDir
 	if workDir == "" {
 		d, err := os.MkdirTemp("", "lambdaimg-build-")
@@ -275,7 +276,7 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey str
 		ann[k] = v
 	}
 	if aptOSes[t.Spec.OS] {
-		if ann[labels.OSPackages], r.Note, err = b.recordPackages(ctx, j, img); err != nil {
+		if ann[labels.OSPackages], r.Note, err = b.recordPackages(ctx, j, bases["BASE_IMAGE"].Ref, img); err != nil {
 			return r.fail(ctx, fmt.Errorf("recording the image's OS packages: %w", err))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -15,6 +16,8 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/inventory"
+	"github.com/lambdaimg/lambdaimg/pkg/labels"
+	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex/apttest"
 	"github.com/lambdaimg/lambdaimg/pkg/plan"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
@@ -26,7 +29,8 @@ import (
 // source is a repository on 127.0.0.1 serving lambdaimg-hello 1; then the
 // repository serves 2: plan names the target and the package, and the
 // rebuild installs 2 (BuildKit's cached install step did not hide it);
-// after it, plan and build see nothing to do.
+// after it, plan and build see nothing to do. A first build into a fresh
+// store, BuildKit's cache warm, installs the newest version too.
 func TestNewPackageVersionIsBuilt(t *testing.T) {
 	e := setup(t)
 	repo := apttest.Start(t, "lambdaimg")
@@ -106,6 +110,28 @@ runtimes:
 	}
 	if r := mustBuild(t, b, js)[0]; r.Status != build.Unchanged {
 		t.Errorf("after the rebuild: build %s (%s), want unchanged", r.Status, r.Reason)
+	}
+	// The record holds what the build installed, not the base's packages
+	// (a rebuild cannot move those; a new base does).
+	stored, _ := storedImage(t, st, ref)
+	rec, err := osindex.ParseRecord(stored.Descriptor.Annotations[labels.OSPackages])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"lambdaimg-hello": "2"}, rec.Packages); diff != "" {
+		t.Errorf("recorded packages (-want +got):\n%s", diff)
+	}
+
+	// A fresh store (a CI job) with BuildKit's cache warm: the base's
+	// sources key the install step, so version 3 is not hidden either.
+	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "3"})
+	fresh, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustBuild(t, build.New(e.conn, fresh, opts), js)
+	if got := installed(t, fresh, ref); got != "3" {
+		t.Errorf("first build into a fresh store: lambdaimg-hello %q installed, want 3", got)
 	}
 }
 

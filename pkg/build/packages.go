@@ -15,8 +15,9 @@ import (
 
 // PackageIndexArg is the build argument the templates declare in each
 // stage of an APT-based OS that installs packages (templates/partials,
-// "package-index-arg"): the state of the package index of the sources
-// the target's stored image uses (osindex.Client.State). As an ARG it is
+// "package-index-arg"): the state of the package index
+// (osindex.Client.State) of the APT sources the target's stored image
+// uses, or, before there is one, those of its base image. As an ARG it is
 // in the environment of the stage's RUN steps, so BuildKit runs the
 // install steps again when a package of those sources changed instead of
 // reusing their cached layers.
@@ -33,40 +34,40 @@ func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*ren
 		return
 	}
 	for _, j := range jobs {
-		p := preps[j.Context]
-		t := j.Context.Target
-		e, stored, err := b.store.Get(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)})
-		if err == nil {
-			p.index[j.Arch], err = b.packageIndex(ctx, j, e, stored)
+		if !aptOSes[j.Context.Target.Spec.OS] {
+			continue
 		}
-		p.indexErr[j.Arch] = err
+		p := preps[j.Context]
+		srcs, err := b.aptSources(ctx, j, p)
+		if err == nil && len(srcs) > 0 {
+			p.index[j.Arch], err = b.index.State(ctx, srcs, j.Arch.GoArch())
+		}
+		if err != nil {
+			p.indexErr[j.Arch] = fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; make the APT sources reachable from this machine, or build with --no-cache", err)
+		}
 	}
 }
 
-// packageIndex returns the state now of the APT sources the stored image
-// e recorded: "" when j's OS does not use APT or nothing is recorded
-// (the first build of a target, or one by an older lambdaimg).
-func (b *Builder) packageIndex(ctx context.Context, j Job, e store.Entry, stored bool) (string, error) {
-	if !aptOSes[j.Context.Target.Spec.OS] || !stored {
-		return "", nil
-	}
-	raw, ok := e.Descriptor.Annotations[labels.OSPackages]
-	if !ok {
-		return "", nil
-	}
-	rec, err := osindex.ParseRecord(raw)
+// aptSources are the APT sources the stored image of j recorded, or else
+// (a first build, or one by an older lambdaimg) its base image's.
+func (b *Builder) aptSources(ctx context.Context, j Job, p *prepared) ([]osindex.Source, error) {
+	t := j.Context.Target
+	e, stored, err := b.store.Get(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	srcs, err := rec.SourceList()
-	if err != nil || len(srcs) == 0 {
-		return "", err
+	if raw, ok := e.Descriptor.Annotations[labels.OSPackages]; stored && ok {
+		rec, err := osindex.ParseRecord(raw)
+		if err != nil {
+			return nil, err
+		}
+		return rec.SourceList()
 	}
-	state, err := b.index.State(ctx, srcs, j.Arch.GoArch())
+	base, err := b.bases.get(ctx, p.imageArgs["BASE_IMAGE"], j.Arch)
 	if err != nil {
-		return "", fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; make the APT sources reachable from this machine, or build with --no-cache", err)
+		return nil, err
 	}
-	return state, nil
+	return osindex.ParseSourceFiles(base.AptSources)
 }
 
 // packagesCurrent reports whether the stored image e was built on the
@@ -85,21 +86,24 @@ func packagesCurrent(j Job, e store.Entry, state string) bool {
 }
 
 // recordPackages returns the package record of a built image (JSON, for
-// labels.OSPackages): its APT sources, its packages and the sources'
-// index state now. An index that cannot be read leaves the state empty,
-// so that the next build runs the install steps again, and says so in
-// the note.
-func (b *Builder) recordPackages(ctx context.Context, j Job, img v1.Image) (rec, note string, err error) {
+// labels.OSPackages): its APT sources, the packages its own steps
+// installed or changed (those not in its base image at that version: a
+// rebuild moves only those; the base's move with the base) and the
+// sources' index state now. An index that cannot be read leaves the
+// state empty, so that the next build runs the install steps again, and
+// says so in the note.
+func (b *Builder) recordPackages(ctx context.Context, j Job, baseRef string, img v1.Image) (rec, note string, err error) {
 	inv, err := inventory.Read(j.Name(), img, nil)
 	if err != nil {
 		return "", "", err
 	}
-	r, err := osindex.NewRecord(inv, j.Arch.GoArch())
+	base, err := b.bases.get(ctx, baseRef, j.Arch)
+	if err != nil {
+		return "", "", err
+	}
+	r, err := osindex.NewRecord(inv, base, j.Arch.GoArch())
 	if err != nil {
 		return "", "", fmt.Errorf("reading the image's APT sources: %w", err)
-	}
-	if r == nil {
-		r = &osindex.Record{Sources: []string{}, Packages: map[string]string{}}
 	}
 	if srcs, err := r.SourceList(); err == nil && len(srcs) > 0 {
 		if r.State, err = b.index.State(ctx, srcs, j.Arch.GoArch()); err != nil {

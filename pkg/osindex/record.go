@@ -16,38 +16,51 @@ import (
 type Record struct {
 	// Sources are sources.list lines (deb [arch=...] URI SUITE COMPONENT...).
 	Sources []string `json:"sources"`
-	// Packages are the installed packages: name (name:arch for packages
-	// of a foreign architecture) -> version.
+	// Packages are the packages the build's own steps installed or
+	// changed (not in the base image at that version): name (name:arch
+	// for packages of a foreign architecture) -> version. A rebuild can
+	// move only those; the base's packages move with the base image.
 	Packages map[string]string `json:"packages"`
 	// State is State of the sources for the image's architecture.
 	State string `json:"state,omitempty"`
 }
 
-// NewRecord makes the record of inv: nil when inv has no dpkg database
-// or no APT sources (nothing to check).
-func NewRecord(inv *inventory.Inventory, arch string) (*Record, error) {
-	if inv.Database != "dpkg" || len(inv.AptSources) == 0 {
-		return nil, nil
+// NewRecord makes the record of the image inv built on base (nil: no
+// base, every package counts) for arch: its APT sources and the packages
+// it has that base has not at the same version. An image without a dpkg
+// database or APT sources gets an empty record (nothing to check).
+func NewRecord(inv, base *inventory.Inventory, arch string) (*Record, error) {
+	r := &Record{Sources: []string{}, Packages: map[string]string{}}
+	if inv.Database != "dpkg" {
+		return r, nil
 	}
 	srcs, err := ParseSourceFiles(inv.AptSources)
 	if err != nil {
 		return nil, err
 	}
-	if len(srcs) == 0 {
-		return nil, nil
-	}
-	r := &Record{Packages: map[string]string{}}
 	for _, s := range srcs {
 		r.Sources = append(r.Sources, s.Line())
 	}
-	for _, p := range inv.Packages {
-		name := p.Name
-		if p.Arch != "" && p.Arch != "all" && p.Arch != arch {
-			name += ":" + p.Arch
+	inBase := map[string]string{}
+	if base != nil {
+		for _, p := range base.Packages {
+			inBase[pkgName(p, arch)] = p.Version
 		}
-		r.Packages[name] = p.Version
+	}
+	for _, p := range inv.Packages {
+		if name := pkgName(p, arch); inBase[name] != p.Version {
+			r.Packages[name] = p.Version
+		}
 	}
 	return r, nil
+}
+
+// pkgName is the package's name, with :arch for a foreign architecture.
+func pkgName(p inventory.Package, arch string) string {
+	if p.Arch != "" && p.Arch != "all" && p.Arch != arch {
+		return p.Name + ":" + p.Arch
+	}
+	return p.Name
 }
 
 // ParseRecord reads a record as Marshal wrote it.

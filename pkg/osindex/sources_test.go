@@ -73,7 +73,11 @@ func TestRecordRoundTrip(t *testing.T) {
 			{Name: "libc6", Version: "2.36-9", Arch: "i386"},
 			{Name: "tzdata", Version: "2024a-0+deb12u1", Arch: "all"},
 		}}
-	r, err := NewRecord(inv, "amd64")
+	base := &inventory.Inventory{Database: "dpkg", Packages: []inventory.Package{
+		{Name: "libc6", Version: "2.36-9", Arch: "amd64"}, // as in the image: the base's
+		{Name: "tzdata", Version: "2023c-5", Arch: "all"}, // upgraded by the build
+		{Name: "gone", Version: "1", Arch: "all"}}}
+	r, err := NewRecord(inv, base, "amd64")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +100,15 @@ func TestRecordRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, srcs); diff != "" {
 		t.Errorf("sources (-want +got):\n%s", diff)
 	}
-	wantPkgs := []inventory.Package{{Name: "libc6", Version: "2.36-9", Type: "deb"}, {Name: "tzdata", Version: "2024a-0+deb12u1", Type: "deb"}}
+	wantPkgs := []inventory.Package{{Name: "tzdata", Version: "2024a-0+deb12u1", Type: "deb"}}
 	if diff := cmp.Diff(wantPkgs, back.Installed()); diff != "" {
 		t.Errorf("installed (-want +got):\n%s", diff)
 	}
-	if r, err := NewRecord(&inventory.Inventory{Database: "dpkg"}, "amd64"); r != nil || err != nil {
-		t.Errorf("an image without APT sources: record %+v, %v; want none", r, err)
+	if diff := cmp.Diff(map[string]string{"libc6:i386": "2.36-9", "tzdata": "2024a-0+deb12u1"}, back.Packages); diff != "" {
+		t.Errorf("recorded packages (-want +got):\n%s", diff)
+	}
+	r, err = NewRecord(&inventory.Inventory{Database: "apk"}, nil, "amd64")
+	if err != nil || len(r.Sources) != 0 || len(r.Packages) != 0 {
+		t.Errorf("an image without dpkg: record %+v, %v; want an empty one", r, err)
 	}
 }

@@ -51,7 +51,7 @@ func storeDebian(t *testing.T, f *fixture, sources string, pkgs ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec, err := osindex.NewRecord(inv, catalog.Arch(e.Arch).GoArch())
+		rec, err := osindex.NewRecord(inv, nil, catalog.Arch(e.Arch).GoArch())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -75,7 +76,12 @@ func (c *Client) Candidates(ctx context.Context, srcs []Source, arch string) (ma
 		}
 		for _, f := range files {
 			v, err := c.once("packages "+dist(s)+"/"+f.fetch.Filename, func() (any, error) {
-				return c.packages(ctx, s, f.fetch)
+				v, err := c.packages(ctx, dist(s)+"/"+rel.path(f.fetch), f.fetch)
+				if errors.Is(err, errNotFound) && rel.path(f.fetch) != f.fetch.Filename {
+					// Not by hash after all: by name, as apt falls back.
+					v, err = c.packages(ctx, dist(s)+"/"+f.fetch.Filename, f.fetch)
+				}
+				return v, err
 			})
 			if err != nil {
 				return nil, err
@@ -90,11 +96,11 @@ func (c *Client) Candidates(ctx context.Context, srcs []Source, arch string) (ma
 	return out, nil
 }
 
-// packages downloads one Packages file, checks it against the Release's
-// SHA256 and returns the newest version of each package in it.
-func (c *Client) packages(ctx context.Context, s Source, f control.SHA256FileHash) (map[string]version.Version, error) {
+// packages downloads one Packages file f from url, checks it against the
+// Release's SHA256 and returns the newest version of each package in it.
+func (c *Client) packages(ctx context.Context, url string, f control.SHA256FileHash) (map[string]version.Version, error) {
 	out := map[string]version.Version{}
-	err := c.get(ctx, dist(s)+"/"+f.Filename, func(r io.Reader) error {
+	err := c.get(ctx, url, func(r io.Reader) error {
 		sum := sha256.New()
 		tee := io.TeeReader(r, sum)
 		plain, err := decompress(tee, f.Filename)

@@ -110,6 +110,7 @@ func TestIndexErrors(t *testing.T) {
 func TestIndexMustMatchRelease(t *testing.T) {
 	repo := apttest.Start(t, "testing")
 	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "1"})
+	repo.Paths()
 	// A Packages file changed behind the Release's back.
 	dir := repo.Dir()
 	p := filepath.Join(dir, "dists", "testing", "main", "binary-amd64", "Packages.xz")
@@ -119,6 +120,36 @@ func TestIndexMustMatchRelease(t *testing.T) {
 	_, err := newClient(t).Candidates(context.Background(), sources(t, repo), "amd64")
 	if err == nil {
 		t.Fatal("a Packages file that does not match the Release was accepted")
+	}
+
+	// By hash, as Debian's archive serves them, a stale file is not read.
+	repo.ByHash = true
+	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "2"})
+	if err := os.WriteFile(p, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo.Paths()
+	cands, err := newClient(t).Candidates(context.Background(), sources(t, repo), "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cands["lambdaimg-hello"].Version.String(); got != "2" {
+		t.Errorf("by hash: version %q, want 2", got)
+	}
+	for _, path := range repo.Paths() {
+		if strings.HasSuffix(path, "/Packages.xz") {
+			t.Errorf("read %s, want its by-hash path", path)
+		}
+	}
+	// A repository that says by hash but has not the file there: by name.
+	if err := os.RemoveAll(filepath.Join(repo.Dir(), "dists", "testing", "main", "binary-arm64", "by-hash")); err != nil {
+		t.Fatal(err)
+	}
+	if cands, err = newClient(t).Candidates(context.Background(), sources(t, repo), "arm64"); err != nil {
+		t.Fatal(err)
+	}
+	if got := cands["lambdaimg-hello"].Version.String(); got != "2" {
+		t.Errorf("by name after by hash: version %q, want 2", got)
 	}
 }
 

@@ -15,8 +15,21 @@ import (
 // release is what this package reads of a Release or InRelease file.
 type release struct {
 	control.Paragraph
-	NotAutomatic string
-	SHA256       []control.SHA256FileHash `control:"SHA256" delim:"\n" strip:"\n\r\t "`
+	NotAutomatic  string
+	Architectures string
+	NoArchAll     string                   `control:"No-Support-for-Architecture-all"`
+	AcquireByHash string                   `control:"Acquire-By-Hash"`
+	SHA256        []control.SHA256FileHash `control:"SHA256" delim:"\n" strip:"\n\r\t "`
+}
+
+// path is where f is read from: by its hash where the repository offers
+// that (Acquire-By-Hash), as apt does, so that a mirror updated between
+// the Release and the index cannot hand over a mismatched pair.
+func (rel *release) path(f control.SHA256FileHash) string {
+	if strings.EqualFold(rel.AcquireByHash, "yes") {
+		return f.ByHashPath(f.Filename)
+	}
+	return f.Filename
 }
 
 // dist is the directory of a source's Release file and its index files.
@@ -83,10 +96,20 @@ type indexFile struct {
 // compressions in the order they are preferred for downloading.
 var compressions = []string{".xz", ".gz", ""}
 
+// archAll reports whether the repository keeps Architecture: all
+// packages in binary-all indexes of their own, which apt then reads: the
+// Release's Architectures name "all", and it does not say they are in
+// every architecture's index (No-Support-for-Architecture-all: Packages,
+// as Debian's main archive says).
+func (rel *release) archAll() bool {
+	return has(strings.Fields(rel.Architectures), "all") && !strings.EqualFold(strings.TrimSpace(rel.NoArchAll), "Packages")
+}
+
 // indexes returns the Packages files of s for arch: per component,
-// binary-ARCH and binary-all, where the Release lists them. A source
-// whose Release lists none for arch is an error: a typo in a suite or
-// component would otherwise look like an empty repository.
+// binary-ARCH, and binary-all where apt reads it (archAll), as the
+// Release lists them. A source whose Release lists none for arch is an
+// error: a typo in a suite or component would otherwise look like an
+// empty repository.
 func (rel *release) indexes(s Source, arch string) ([]indexFile, error) {
 	listed := map[string]control.SHA256FileHash{}
 	for _, h := range rel.SHA256 {
@@ -97,7 +120,10 @@ func (rel *release) indexes(s Source, arch string) ([]indexFile, error) {
 		dirs = []string{""}
 	}
 	for _, comp := range s.Components {
-		dirs = append(dirs, comp+"/binary-"+arch, comp+"/binary-all")
+		dirs = append(dirs, comp+"/binary-"+arch)
+		if rel.archAll() {
+			dirs = append(dirs, comp+"/binary-all")
+		}
 	}
 	var out []indexFile
 	for _, d := range dirs {

@@ -112,3 +112,34 @@ func TestRecordRoundTrip(t *testing.T) {
 		t.Errorf("an image without dpkg: record %+v, %v; want an empty one", r, err)
 	}
 }
+
+func TestIndexesArchAll(t *testing.T) {
+	src := Source{URI: "http://x", Suite: "s", Components: []string{"main"}}
+	sums := "SHA256:\n 1 1 main/binary-amd64/Packages\n 2 1 main/binary-amd64/Packages.xz\n 3 1 main/binary-all/Packages\n 4 1 main/binary-all/Packages.gz\n"
+	for _, tc := range []struct {
+		name, fields string
+		want         []string
+	}{
+		{"Debian's main archive: arch all in every index", "Architectures: all amd64\nNo-Support-for-Architecture-all: Packages\n", []string{"main/binary-amd64/Packages.xz"}},
+		{"a Release naming all", "Architectures: all amd64\n", []string{"main/binary-amd64/Packages.xz", "main/binary-all/Packages.gz"}},
+		{"security: all not named", "Architectures: amd64 arm64\n", []string{"main/binary-amd64/Packages.xz"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rel, err := parseRelease([]byte(tc.fields + sums))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, err := rel.indexes(src, "amd64")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range files {
+				got = append(got, f.fetch.Filename)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("index files (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -36,6 +36,16 @@ func packages(ctx context.Context, index *osindex.Client, e store.Entry, arch ca
 	if len(srcs) == 0 {
 		return nil, nil
 	}
+	// The Release files say whether any index changed since the build: if
+	// none did, no package is newer, and the Packages files (megabytes for
+	// a distribution) are not read.
+	state, err := index.State(ctx, srcs, arch.GoArch())
+	if err != nil {
+		return nil, fmt.Errorf("%s: checking its OS packages: %w", e.Name(), err)
+	}
+	if rec.State != "" && state == rec.State {
+		return nil, nil
+	}
 	cands, err := index.Candidates(ctx, srcs, arch.GoArch())
 	if err != nil {
 		return nil, fmt.Errorf("%s: checking its OS packages: %w", e.Name(), err)

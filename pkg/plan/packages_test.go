@@ -23,8 +23,9 @@ var debianTarget = catalog.Selector{Runtimes: []string{"provided.al2023"}, Varia
 
 // storeDebian replaces every stored image of the fixture with a Debian
 // one whose dpkg database lists pkgs (name=version) and whose
-// sources.list is sources, with the package record a build makes of it.
-func storeDebian(t *testing.T, f *fixture, sources string, pkgs ...string) {
+// sources.list is sources, with the package record a build makes of it
+// (built on the index repo serves now; nil: on an unknown one).
+func storeDebian(t *testing.T, f *fixture, sources string, repo *apttest.Repo, pkgs ...string) {
 	t.Helper()
 	var status strings.Builder
 	for _, p := range pkgs {
@@ -55,6 +56,9 @@ func storeDebian(t *testing.T, f *fixture, sources string, pkgs ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if repo != nil {
+			rec.State = indexState(t, repo, catalog.Arch(e.Arch).GoArch())
+		}
 		ann := e.Descriptor.Annotations
 		if ann[labels.OSPackages], err = rec.Marshal(); err != nil {
 			t.Fatal(err)
@@ -70,10 +74,11 @@ func TestNewerPackageInTheIndex(t *testing.T) {
 	f := newFixture(t, debianTarget)
 	repo := apttest.Start(t, "testing")
 	// libc6 comes from sources the repository does not serve: not checked.
-	storeDebian(t, f, repo.SourcesList(), "lambdaimg-hello=1", "libc6=2.36-9")
+	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "1"})
+	storeDebian(t, f, repo.SourcesList(), repo, "lambdaimg-hello=1", "libc6=2.36-9")
+	repo.Paths()
 	name := f.targets[0].Name()
 
-	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "1"})
 	planner := f.planner(t) // one Planner for both runs, as a long-lived caller keeps it
 	p, err := planner.Plan(context.Background(), f.targets)
 	if err != nil {
@@ -84,6 +89,12 @@ func TestNewerPackageInTheIndex(t *testing.T) {
 	}
 	if err := p.Err(); err != nil {
 		t.Errorf("Err = %v, want nil (exit 0)", err)
+	}
+	// The index as built: the Release says so, Packages are not read.
+	for _, path := range repo.Paths() {
+		if strings.Contains(path, "/Packages") {
+			t.Errorf("the index did not change, yet the plan read %s", path)
+		}
 	}
 
 	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "2"})
@@ -108,6 +119,25 @@ func TestNewerPackageInTheIndex(t *testing.T) {
 	if n := bk.Load(); n != 0 {
 		t.Errorf("%d connections to BuildKit, want none", n)
 	}
+}
+
+// indexState is the state of repo's index for arch, as a build records
+// it.
+func indexState(t *testing.T, repo *apttest.Repo, arch string) string {
+	t.Helper()
+	srcs, err := osindex.ParseList(repo.SourcesList())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := osindex.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.State(context.Background(), srcs, arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestPackagesNotRecorded(t *testing.T) {
@@ -137,7 +167,7 @@ func TestPackagesNotRecorded(t *testing.T) {
 
 func TestUnreachablePackageIndexIsAnError(t *testing.T) {
 	f := newFixture(t, debianTarget)
-	storeDebian(t, f, "deb [trusted=yes] http://127.0.0.1:1 testing main\n", "lambdaimg-hello=1")
+	storeDebian(t, f, "deb [trusted=yes] http://127.0.0.1:1 testing main\n", nil, "lambdaimg-hello=1")
 	_, err := f.planner(t).Plan(context.Background(), f.targets)
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("error %v, want one naming the unreachable index", err)

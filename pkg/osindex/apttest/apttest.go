@@ -17,7 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 
 	"github.com/lambdaimg/lambdaimg/internal/testenv"
@@ -36,10 +36,13 @@ type Pkg struct{ Name, Version string }
 type Repo struct {
 	URL   string // http://127.0.0.1:PORT
 	Suite string // its one suite; the component is main
-	dir   string
-	t     testing.TB
-	// Requests counts the requests the server answered.
-	Requests atomic.Int64
+	// ByHash publishes the indexes by hash too (Acquire-By-Hash: yes), as
+	// Debian's archive does.
+	ByHash bool
+	dir    string
+	t      testing.TB
+	mu     sync.Mutex
+	paths  []string // requested, in order
 }
 
 // Start serves an empty repository of suite until the test ends. Without
@@ -52,12 +55,23 @@ func Start(t testing.TB, suite string) *Repo {
 	r := &Repo{Suite: suite, dir: t.TempDir(), t: t}
 	fs := http.FileServer(http.Dir(r.dir))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.Requests.Add(1)
+		r.mu.Lock()
+		r.paths = append(r.paths, req.URL.Path)
+		r.mu.Unlock()
 		fs.ServeHTTP(w, req)
 	}))
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL
 	return r
+}
+
+// Paths returns the paths requested since the last call, in order.
+func (r *Repo) Paths() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.paths
+	r.paths = nil
+	return p
 }
 
 // Dir is the directory served.
@@ -90,11 +104,18 @@ func (r *Repo) Publish(pkgs ...Pkg) {
 			name := "main/binary-" + arch + "/Packages" + f.ext
 			r.write(filepath.Join(dist, filepath.FromSlash(name)), f.data)
 			sum := sha256.Sum256(f.data)
+			if r.ByHash {
+				r.write(filepath.Join(dist, "main", "binary-"+arch, "by-hash", "SHA256", hex.EncodeToString(sum[:])), f.data)
+			}
 			fmt.Fprintf(&sums, " %s %d %s\n", hex.EncodeToString(sum[:]), len(f.data), name)
 		}
 	}
-	release := fmt.Sprintf("Origin: lambdaimg-test\nSuite: %s\nCodename: %s\nArchitectures: %s\nComponents: main\nSHA256:\n%s",
-		r.Suite, r.Suite, strings.Join(Archs, " "), sums.String())
+	byHash := "no"
+	if r.ByHash {
+		byHash = "yes"
+	}
+	release := fmt.Sprintf("Origin: lambdaimg-test\nSuite: %s\nCodename: %s\nArchitectures: %s\nComponents: main\nAcquire-By-Hash: %s\nSHA256:\n%s",
+		r.Suite, r.Suite, strings.Join(Archs, " "), byHash, sums.String())
 	r.write(filepath.Join(dist, "Release"), []byte(release))
 }
 

@@ -90,6 +90,7 @@ runtimes:
 		t.Errorf("nothing changed: build %s (%s), want unchanged", r.Status, r.Reason)
 	}
 
+	before := inventoryOf(t, st, ref)
 	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "2"})
 	p := planFor()
 	if err := p.Err(); !errors.Is(err, plan.ErrChanged) {
@@ -104,6 +105,11 @@ runtimes:
 	}
 	if got := installed(t, st, ref); got != "2" {
 		t.Errorf("rebuild: lambdaimg-hello %q installed, want 2 (BuildKit's cache hid the new version)", got)
+	}
+	// The changelog push attaches says the same.
+	changed := inventory.Diff(before, inventoryOf(t, st, ref)).Changed
+	if diff := cmp.Diff([]inventory.PackageChange{{Name: "lambdaimg-hello", Arch: "all", Old: "1", New: "2"}}, changed); diff != "" {
+		t.Errorf("changelog packages (-want +got):\n%s", diff)
 	}
 	if err := planFor().Err(); err != nil {
 		t.Errorf("after the rebuild: plan says %v, want nothing to rebuild", err)
@@ -147,15 +153,22 @@ func aptLayer(t *testing.T, sources string) v1.Layer {
 	return l
 }
 
-// installed is the version of lambdaimg-hello in the stored image: its
-// dpkg database's, checked against the file the package installs.
-func installed(t *testing.T, st *store.Store, ref store.Ref) string {
+func inventoryOf(t *testing.T, st *store.Store, ref store.Ref) *inventory.Inventory {
 	t.Helper()
 	e, img := storedImage(t, st, ref)
 	inv, err := inventory.Read(ref.Name(), img, e.Descriptor.Annotations)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return inv
+}
+
+// installed is the version of lambdaimg-hello in the stored image: its
+// dpkg database's, checked against the file the package installs.
+func installed(t *testing.T, st *store.Store, ref store.Ref) string {
+	t.Helper()
+	inv := inventoryOf(t, st, ref)
+	_, img := storedImage(t, st, ref)
 	version := ""
 	for _, p := range inv.Packages {
 		if p.Name == "lambdaimg-hello" {

@@ -43,7 +43,7 @@ func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*ren
 			p.index[j.Arch], err = b.index.State(ctx, srcs, j.Arch.GoArch())
 		}
 		if err != nil {
-			p.indexErr[j.Arch] = fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; make the APT sources reachable from this machine, or build with --no-cache", err)
+			p.indexErr[j.Arch] = fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; lambdaimg reads the image's APT sources (and, before a first build, its base image) from this machine, not through BuildKit: make them reachable from here (--apt-mirror, --registry-mirror), or build with --no-cache", err)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
+	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"golang.org/x/sync/errgroup"
@@ -26,7 +27,9 @@ type Builder struct {
 	sched *scheduler
 	store *store.Store
 	opts  Options
-	multi bool // several jobs: export destinations are directories
+	multi bool             // several jobs: export destinations are directories
+	index *osindex.Client  // this Build's session of opts.OSIndex
+	bases *baseInventories // this Build's base images, for their packages
 }
 
 // New returns a Builder that builds through conn.
@@ -52,6 +55,9 @@ func newBuilder(s *scheduler, st *store.Store, opts Options) *Builder {
 	if opts.ProgressOut == nil {
 		opts.ProgressOut = io.Discard
 	}
+	if opts.OSIndex == nil {
+		opts.OSIndex, _ = osindex.New() // no options: no error
+	}
 	return &Builder{sched: s, store: st, opts: opts}
 }
 
@@ -60,6 +66,10 @@ type prepared struct {
 	dir       string            // the written context
 	imageArgs map[string]string // *_IMAGE args after mirroring
 	rie       map[string]string // arch -> <dir>/aws-lambda-rie, alone in its dir
+	// index is PackageIndexArg's value by arch, or why it is unknown
+	// (set before the jobs start; read-only after).
+	index    map[catalog.Arch]string
+	indexErr map[catalog.Arch]error
 }
 
 // Build runs every job and returns one result per job, in job order. One
@@ -68,6 +78,7 @@ type prepared struct {
 // result, and the others go on unless FailFast is set.
 func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 	b.multi = len(jobs) > 1
+	b.index, b.bases = b.opts.OSIndex.Session(), newBaseInventories()
 	workDir := b.opts.WorkDir
 	if workDir == "" {
 		d, err := os.MkdirTemp("", "lambdaimg-build-")
@@ -88,6 +99,7 @@ func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 		}
 		preps[j.Context] = p
 	}
+	b.packageIndexes(ctx, jobs, preps)
 	disp, err := newDisplay(b.opts.ProgressOut, b.opts.Progress)
 	if err != nil {
 		return nil, err
@@ -159,7 +171,8 @@ func (b *Builder) prepare(j Job, workDir string) (*prepared, error) {
 			return nil, fmt.Errorf("%s: %w", t.Name(), err)
 		}
 	}
-	p := &prepared{dir: dir, imageArgs: args, rie: map[string]string{}}
+	p := &prepared{dir: dir, imageArgs: args, rie: map[string]string{},
+		index: map[catalog.Arch]string{}, indexErr: map[catalog.Arch]error{}}
 	if b.opts.RIEDir != "" && t.WithRIE() {
 		if p.rie, err = stageRIE(b.opts.RIEDir, workDir, t.Arches); err != nil {
 			return nil, err
@@ -186,9 +199,12 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 	if err != nil {
 		return r.fail(ctx, err)
 	}
+	if err := p.indexErr[j.Arch]; err != nil {
+		return r.fail(ctx, err)
+	}
 	// Exports are files outside the store: asked for, they are always made.
 	if !b.opts.Pull && !b.opts.NoCache && len(b.opts.Exports) == 0 {
-		if e, img, ok := b.store.Unchanged(ref, k); ok {
+		if e, img, ok := b.store.Unchanged(ref, k); ok && packagesCurrent(j, e, p.index[j.Arch]) {
 			return b.reuse(ctx, r, j, e, img)
 		}
 	}
@@ -264,6 +280,11 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey str
 	}
 	for k, v := range baseAnnotations(bases) {
 		ann[k] = v
+	}
+	if aptOSes[t.Spec.OS] {
+		if ann[labels.OSPackages], r.Note, err = b.recordPackages(ctx, j, bases["BASE_IMAGE"].Ref, img); err != nil {
+			return r.fail(ctx, fmt.Errorf("recording the image's OS packages: %w", err))
+		}
 	}
 	if err := b.store.LinkBlobs(out, b.opts.Pull); err != nil {
 		return r.fail(ctx, err)

@@ -3,6 +3,7 @@ package build
 import (
 	"io"
 
+	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/moby/buildkit/client"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	// KeepStored keeps a stored, unchanged image that fails a gate (the
 	// gate tested the user's function, not the image).
 	KeepStored bool
+	// OSIndex reads the APT package indexes of Debian and Ubuntu images
+	// (default osindex.New(): each source as its image names it).
+	OSIndex *osindex.Client
 	// Tested marks stored images as smoke-tested (the label
 	// io.lambdaimg.smoke-test=passed): set it when Gates hold the smoke test.
 	Tested bool

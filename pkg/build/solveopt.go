@@ -86,6 +86,9 @@ func frontendInputs(o Options, j Job, p *prepared) (map[string]fsutil.FS, map[st
 	for k, v := range p.imageArgs {
 		attrs["build-arg:"+k] = v
 	}
+	if v := p.index[j.Arch]; v != "" {
+		attrs["build-arg:"+PackageIndexArg] = v
+	}
 	for k, v := range o.BuildArgs {
 		if _, ok := p.imageArgs[k]; !ok { // images were merged in prepare
 			attrs["build-arg:"+k] = v

@@ -19,7 +19,8 @@ func TestNewSolveSpec(t *testing.T) {
 	j := Job{Context: &render.Context{Target: &catalog.Target{Runtime: &catalog.Runtime{ID: "provided.al2023"}, Variant: "debian"}},
 		Arch: catalog.ARM64, Extensions: ext}
 	p := &prepared{dir: dir, imageArgs: map[string]string{"BASE_IMAGE": "127.0.0.1:5000/library/debian:bookworm-slim"},
-		rie: map[string]string{"arm64": filepath.Join(rie, "aws-lambda-rie")}}
+		rie:   map[string]string{"arm64": filepath.Join(rie, "aws-lambda-rie")},
+		index: map[catalog.Arch]string{catalog.ARM64: "sha256:arm", catalog.X86_64: "sha256:amd"}}
 	o := Options{SourceDateEpoch: 42, BuildArgs: map[string]string{"FOO": "bar", "BASE_IMAGE": "ignored"}, NoCache: true, Pull: true, CABundle: ca}
 	spec, err := newSolveSpec(o, j, p, t.TempDir(), false)
 	if err != nil {
@@ -28,7 +29,7 @@ func TestNewSolveSpec(t *testing.T) {
 	want := map[string]string{
 		"filename": "Dockerfile", "target": "image", "platform": "linux/arm64",
 		"build-arg:SOURCE_DATE_EPOCH": "42", "build-arg:BASE_IMAGE": "127.0.0.1:5000/library/debian:bookworm-slim",
-		"build-arg:FOO": "bar", "no-cache": "", "image-resolve-mode": "pull",
+		"build-arg:FOO": "bar", "build-arg:PACKAGE_INDEX": "sha256:arm", "no-cache": "", "image-resolve-mode": "pull",
 		"context:rie": "local:rie", "context:extensions": "local:extensions",
 	}
 	if diff := cmp.Diff(want, spec.attrs); diff != "" {

@@ -27,6 +27,7 @@ type buildOptions struct {
 	format      string
 	failFast    bool
 	mirrors     []string
+	apt         []string
 	rie         string
 	caBundle    string
 	buildArgs   []string
@@ -96,6 +97,7 @@ func (o *buildOptions) bind(cmd *cobra.Command) {
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format on stdout: table or json (default table)")
 	f.BoolVar(&o.failFast, "fail-fast", false, "stop the other targets after the first failure")
 	f.StringArrayVar(&o.mirrors, "registry-mirror", nil, "pull base images of registry SRC from DST instead, SRC=DST (repeatable; adds to the catalog's registryMirrors)")
+	f.StringArrayVar(&o.apt, "apt-mirror", nil, aptMirrorUsage)
 	f.StringVar(&o.rie, "rie", "", "directory with local Runtime Interface Emulator binaries (<dir>/<arch>/aws-lambda-rie or <dir>/aws-lambda-rie-<arch>) to use instead of the download")
 	f.StringVar(&o.caBundle, "ca-bundle", "", "PEM file of CAs that RUN steps (apt, apk, dnf, npm, pip, gem, curl) trust; passed as a BuildKit secret, in no layer")
 	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build argument KEY=VALUE (repeatable)")

@@ -21,6 +21,9 @@ func (o *buildOptions) buildOpts(c *catalog.Catalog) (build.Options, error) {
 	if opts.Mirrors, err = parseMirrors(c.Defaults.RegistryMirrors, o.mirrors); err != nil {
 		return opts, err
 	}
+	if opts.OSIndex, err = aptIndex(o.apt); err != nil {
+		return opts, err
+	}
 	if opts.BuildArgs, err = parseBuildArgs(o.buildArgs); err != nil {
 		return opts, err
 	}

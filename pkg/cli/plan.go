@@ -38,6 +38,7 @@ type planOptions struct {
 	selectOptions
 	storeDir string
 	mirrors  []string
+	apt      []string
 	format   string
 }
 
@@ -55,6 +56,7 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.storeDir, "store", store.DefaultDir(), "the image store to compare with")
 	f.StringArrayVar(&o.mirrors, "registry-mirror", nil, "look base images of registry SRC up in DST instead, SRC=DST (repeatable; adds to the catalog's registryMirrors); use the build's")
+	f.StringArrayVar(&o.apt, "apt-mirror", nil, aptMirrorUsage)
 	f.StringVarP(&o.format, "output", "o", formatTable, "output format: table, json, markdown or github-matrix")
 	return cmd
 }
@@ -75,7 +77,11 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	if err != nil {
 		return &UsageError{err}
 	}
-	p, err := pipeline.Plan(cmd.Context(), c, tm, sel, o.storeDir, mirrors, cmd.ErrOrStderr())
+	idx, err := aptIndex(o.apt)
+	if err != nil {
+		return err
+	}
+	p, err := pipeline.Plan(cmd.Context(), c, tm, sel, o.storeDir, mirrors, cmd.ErrOrStderr(), plan.WithOSIndex(idx))
 	if err != nil {
 		return usage(err)
 	}
@@ -112,12 +118,15 @@ would use now with what the store recorded when the image was built:
   base    a base image moved for this platform: one HEAD request per base
           reference; the index and the platform's manifest are fetched only
           when the digest moved, so a new arm64 base rebuilds only arm64
+  package (Debian, Ubuntu) a package the build installed has a newer
+          version in the image's APT sources: their InRelease, and their
+          Packages index only when that moved since the build
 
 Registry mirrors and credentials are used as by build and push.
 
 Exit status: 0 when nothing must be rebuilt, 10 when something must (the
 report is printed either way), 1 when the plan could not be made (a registry
-did not answer), 2 for a usage error.
+or a package index did not answer), 2 for a usage error.
 
 -o github-matrix prints one line of JSON for a GitHub Actions matrix:
 {"include":[{"runtime":..,"variant":..,"platform":..,"runner":..}]}, the

@@ -36,6 +36,8 @@ func TestUsageErrors(t *testing.T) {
 		{"builder ls bad builder", []string{"builder", "ls", "--builder", "x"}, `--builder: builder "x"`, ""},
 		{"push jobs 0", []string{"push", "--registry", "r.example/x", "--jobs", "0"}, "want at least 1", ""},
 		{"mirror with a space", []string{"build", "-r", "python3.12", "--store", store, "--registry-mirror", "docker.io=mirror .internal"}, "--registry-mirror", ""},
+		{"apt mirror without =", []string{"build", "-r", "python3.12", "--store", store, "--apt-mirror", "http://deb.debian.org/debian"}, "--apt-mirror", ""},
+		{"apt mirror not http", []string{"plan", "-r", "python3.12", "--store", store, "--apt-mirror", "http://deb.debian.org/debian=ftp://m/debian"}, "--apt-mirror", ""},
 		{"unknown progress", []string{"build", "-r", "python3.12", "--store", store, "--progress", "foo"}, `--progress "foo"`, ""},
 		{"lock without locked", []string{"build", "-r", "python3.12", "--store", store, "--lock", "x.lock"}, "add --locked", ""},
 		{"locked with a package", []string{"build", "-r", "python3.12", "--store", store, "--locked", "--package", "jq"}, "--package: extra OS packages are not in the lock", ""},

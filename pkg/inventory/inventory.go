@@ -55,6 +55,21 @@ type Inventory struct {
 	// image has none Read understands.
 	Database string    `json:"database,omitempty"`
 	Packages []Package `json:"packages"`
+	// AptSources are the image's APT source files by path in the image
+	// (etc/apt/sources.list, etc/apt/sources.list.d/*.list and
+	// *.sources): where a plan looks for newer versions (pkg/osindex).
+	AptSources map[string]string `json:"aptSources,omitempty"`
+}
+
+// aptSource reports whether name (a path in a layer tar) is an APT source
+// file apt reads.
+func aptSource(name string) bool {
+	if name == "etc/apt/sources.list" {
+		return true
+	}
+	dir, file := path.Split(name)
+	ext := path.Ext(file)
+	return dir == "etc/apt/sources.list.d/" && (ext == ".list" || ext == ".sources")
 }
 
 // Read takes the inventory of img. ann are the annotations the build
@@ -102,6 +117,17 @@ func (inv *Inventory) scan(img v1.Image) error {
 			return fmt.Errorf("reading the image's files: %w", err)
 		}
 		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		if name := path.Clean(hdr.Name); aptSource(name) {
+			b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
+			if err != nil {
+				return fmt.Errorf("reading /%s: %w", name, err)
+			}
+			if inv.AptSources == nil {
+				inv.AptSources = map[string]string{}
+			}
+			inv.AptSources[name] = string(b)
 			continue
 		}
 		switch path.Clean(hdr.Name) {

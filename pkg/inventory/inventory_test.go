@@ -5,7 +5,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
+	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 )
 
 func TestReadDpkgStatus(t *testing.T) {
@@ -66,5 +70,38 @@ func TestRead(t *testing.T) {
 	}
 	if !strings.HasPrefix(inv.RIE, "sha256:") {
 		t.Errorf("RIE = %q, want the binary's sha256", inv.RIE)
+	}
+}
+
+func TestReadAptSources(t *testing.T) {
+	base, err := registrytest.Layer(types.OCILayer,
+		registrytest.File{Path: "etc/apt/sources.list.d/debian.sources", Data: []byte("Types: deb\n")},
+		registrytest.File{Path: "etc/apt/sources.list.d/old.list", Data: []byte("deb http://old a main\n")},
+		registrytest.File{Path: "etc/apt/sources.list.d/README", Data: []byte("not a source")},
+		registrytest.File{Path: "var/lib/dpkg/status", Data: status("base-files=12.4")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := registrytest.Layer(types.OCILayer,
+		registrytest.File{Path: "etc/apt/sources.list", Data: []byte("deb http://new b main\n")},
+		registrytest.File{Path: "etc/apt/sources.list.d/.wh.old.list"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, base, top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := Read("test", img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The whiteout removed old.list, as apt in the container sees it.
+	want := map[string]string{
+		"etc/apt/sources.list":                  "deb http://new b main\n",
+		"etc/apt/sources.list.d/debian.sources": "Types: deb\n",
+	}
+	if diff := cmp.Diff(want, inv.AptSources); diff != "" {
+		t.Errorf("APT sources (-want +got):\n%s", diff)
 	}
 }

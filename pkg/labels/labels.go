@@ -35,4 +35,10 @@ const (
 	// own images, which bring theirs).
 	RIC     = Prefix + "ric"
 	RefName = "org.opencontainers.image.ref.name"
+	// OSPackages is JSON (osindex.Record) on images of APT-based OSes:
+	// the APT sources the image uses, its installed packages and the
+	// state of the sources' package index when it was built, so that
+	// plan and build can tell a newer package from the store's index
+	// alone.
+	OSPackages = Prefix + "os-packages"
 )

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/pkg/build"
+	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
 )
 
@@ -12,10 +13,12 @@ type options struct {
 	mirrors map[string]string
 	remote  []remote.Option
 	jobs    int
+	index   *osindex.Client // nil: OS packages are not checked
 }
 
-func defaults() options {
-	return options{jobs: 16}
+func defaults() (options, error) {
+	idx, err := osindex.New()
+	return options{jobs: 16, index: idx}, err
 }
 
 // mirror rewrites ref through the registry mirrors; a reference Mirror
@@ -47,6 +50,16 @@ func WithMirrors(m map[string]string) Option {
 func WithRemoteOptions(opts ...remote.Option) Option {
 	return func(o *options) error {
 		o.remote = opts
+		return nil
+	}
+}
+
+// WithOSIndex reads APT package indexes with c (for its mirrors or HTTP
+// client); nil leaves OS packages unchecked. Default: osindex.New(),
+// every source read from where the stored image's sources say.
+func WithOSIndex(c *osindex.Client) Option {
+	return func(o *options) error {
+		o.index = c
 		return nil
 	}
 }

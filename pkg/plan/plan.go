@@ -9,6 +9,7 @@ import (
 
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
+	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 	"golang.org/x/sync/errgroup"
@@ -24,6 +25,9 @@ const (
 	KindInputs = "inputs" // the catalog entry or a template changed
 	KindRIC    = "ric"    // the pinned RIC version changed
 	KindBase   = "base"   // a base image moved for this platform
+	// KindPackage: an installed OS package has a newer version in the
+	// index of the image's APT sources.
+	KindPackage = "package"
 )
 
 // Reason is one reason to rebuild.
@@ -86,14 +90,16 @@ type Planner struct {
 
 // New returns a Planner comparing with st; tm renders the targets.
 func New(st *store.Store, tm *render.Templates, opts ...Option) (*Planner, error) {
-	o := defaults()
+	o, err := defaults()
+	if err != nil {
+		return nil, err
+	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
 	}
 	if o.remote == nil {
-		var err error
 		if o.remote, err = DefaultRemoteOptions(); err != nil {
 			return nil, err
 		}
@@ -102,7 +108,7 @@ func New(st *store.Store, tm *render.Templates, opts ...Option) (*Planner, error
 }
 
 // Plan plans targets. An error means the plan could not be made (a
-// registry did not answer, the store is unreadable): it never stands for
+// registry or a package index did not answer, the store is unreadable): it never stands for
 // "nothing changed".
 func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, error) {
 	entries, err := p.store.List()
@@ -116,6 +122,10 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 	res, err := newResolver(p.o)
 	if err != nil {
 		return nil, err
+	}
+	var index *osindex.Client
+	if p.o.index != nil {
+		index = p.o.index.Session() // this run's index, not an earlier one's
 	}
 	plan := &Plan{}
 	var checks []func(context.Context) error
@@ -137,6 +147,15 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 				continue
 			}
 			plan.Items[idx].Reasons = compareInputs(t, rc.Digest, e)
+			if aptOSes[t.Spec.OS] && index != nil {
+				checks = append(checks, func(ctx context.Context) error {
+					rs, err := packages(ctx, index, e, a)
+					res.mu.Lock()
+					plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, rs...)
+					res.mu.Unlock()
+					return err
+				})
+			}
 			bases, why := p.bases(t, e)
 			if why != nil {
 				plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, *why)

@@ -3,7 +3,8 @@ package build
 import (
 	"context"
 	"fmt"
-	"sync"
+
+	"github.com/lambdaimg/lambdaimg/internal/memo"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,36 +19,16 @@ import (
 // platform once per Build: which packages a base brings and which APT
 // sources it has.
 type baseInventories struct {
-	mu sync.Mutex
-	m  map[string]*baseCall
-}
-
-type baseCall struct {
-	done chan struct{}
-	inv  *inventory.Inventory
-	err  error
+	m memo.Map[string, *inventory.Inventory]
 }
 
 func newBaseInventories() *baseInventories {
-	return &baseInventories{m: map[string]*baseCall{}}
+	return &baseInventories{}
 }
 
 // get returns the inventory of ref (as pulled: mirrors applied) for arch.
 func (bi *baseInventories) get(ctx context.Context, ref string, arch catalog.Arch) (*inventory.Inventory, error) {
-	key := ref + " " + string(arch)
-	bi.mu.Lock()
-	c, ok := bi.m[key]
-	if !ok {
-		c = &baseCall{done: make(chan struct{})}
-		bi.m[key] = c
-	}
-	bi.mu.Unlock()
-	if !ok {
-		c.inv, c.err = readBase(ctx, ref, arch)
-		close(c.done)
-	}
-	<-c.done
-	return c.inv, c.err
+	return bi.m.Do(ref+" "+string(arch), func() (*inventory.Inventory, error) { return readBase(ctx, ref, arch) })
 }
 
 // readBase reads the base image ref for arch with lambdaimg's registry

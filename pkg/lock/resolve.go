@@ -3,11 +3,11 @@ package lock
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/lambdaimg/lambdaimg/internal/memo"
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
@@ -20,14 +20,7 @@ import (
 type resolver struct {
 	mirrors map[string]string
 	opts    []remote.Option
-	mu      sync.Mutex
-	calls   map[string]*call
-}
-
-type call struct {
-	done chan struct{}
-	val  any
-	err  error
+	calls   memo.Map[string, any]
 }
 
 func newResolver(mirrors map[string]string, opts []remote.Option) (*resolver, error) {
@@ -35,24 +28,12 @@ func newResolver(mirrors map[string]string, opts []remote.Option) (*resolver, er
 	if err != nil {
 		return nil, err
 	}
-	return &resolver{mirrors: mirrors, opts: append(opts[:len(opts):len(opts)], remote.Reuse(p)), calls: map[string]*call{}}, nil
+	return &resolver{mirrors: mirrors, opts: append(opts[:len(opts):len(opts)], remote.Reuse(p))}, nil
 }
 
 // once runs fn once per key; later callers wait for its result.
 func (r *resolver) once(key string, fn func() (any, error)) (any, error) {
-	r.mu.Lock()
-	c, ok := r.calls[key]
-	if !ok {
-		c = &call{done: make(chan struct{})}
-		r.calls[key] = c
-	}
-	r.mu.Unlock()
-	if !ok {
-		c.val, c.err = fn()
-		close(c.done)
-	}
-	<-c.done
-	return c.val, c.err
+	return r.calls.Do(key, fn)
 }
 
 // image resolves ref (as the catalog names it) for arches, through the

@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/lambdaimg/lambdaimg/internal/memo"
 )
 
 // Client reads package indexes over HTTP, each file once: it remembers
@@ -19,17 +20,10 @@ type Client struct {
 	mirrors []mirror
 	limit   int64
 
-	mu    sync.Mutex
-	calls map[string]*call
+	calls memo.Map[string, any]
 }
 
 type mirror struct{ from, to string }
-
-type call struct {
-	done chan struct{}
-	val  any
-	err  error
-}
 
 // Option configures a Client.
 type Option func(*Client) error
@@ -77,7 +71,7 @@ func WithSizeLimit(n int64) Option {
 
 // New returns a Client.
 func New(opts ...Option) (*Client, error) {
-	c := &Client{http: http.DefaultClient, limit: 1 << 30, calls: map[string]*call{}}
+	c := &Client{http: http.DefaultClient, limit: 1 << 30}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -89,7 +83,7 @@ func New(opts ...Option) (*Client, error) {
 // Session returns a Client with c's settings and nothing read yet: one
 // per run, so that a long-lived Client does not answer from an old index.
 func (c *Client) Session() *Client {
-	return &Client{http: c.http, mirrors: c.mirrors, limit: c.limit, calls: map[string]*call{}}
+	return &Client{http: c.http, mirrors: c.mirrors, limit: c.limit}
 }
 
 // url is u read through the mirrors.
@@ -104,19 +98,7 @@ func (c *Client) url(u string) string {
 
 // once runs fn once per key; later callers wait for its result.
 func (c *Client) once(key string, fn func() (any, error)) (any, error) {
-	c.mu.Lock()
-	cl, ok := c.calls[key]
-	if !ok {
-		cl = &call{done: make(chan struct{})}
-		c.calls[key] = cl
-	}
-	c.mu.Unlock()
-	if !ok {
-		cl.val, cl.err = fn()
-		close(cl.done)
-	}
-	<-cl.done
-	return cl.val, cl.err
+	return c.calls.Do(key, fn)
 }
 
 // errNotFound is a 404 or 410 answer.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/lambdaimg/lambdaimg/internal/memo"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
 )
@@ -18,15 +19,9 @@ import (
 type resolver struct {
 	o       options
 	puller  *remote.Puller // shares pings and tokens between requests
-	mu      sync.Mutex     // guards the maps and the plan's reasons
-	heads   map[string]*once
-	configs map[string]*once
-}
-
-type once struct {
-	done chan struct{}
-	val  string
-	err  error
+	mu      sync.Mutex     // guards the plan's reasons
+	heads   memo.Map[string, string]
+	configs memo.Map[string, string]
 }
 
 func newResolver(o options) (*resolver, error) {
@@ -34,24 +29,7 @@ func newResolver(o options) (*resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &resolver{o: o, puller: p, heads: map[string]*once{}, configs: map[string]*once{}}, nil
-}
-
-// do runs fn once per key of m; later callers wait for its result.
-func (r *resolver) do(m map[string]*once, key string, fn func() (string, error)) (string, error) {
-	r.mu.Lock()
-	c, ok := m[key]
-	if !ok {
-		c = &once{done: make(chan struct{})}
-		m[key] = c
-	}
-	r.mu.Unlock()
-	if !ok {
-		c.val, c.err = fn()
-		close(c.done)
-	}
-	<-c.done
-	return c.val, c.err
+	return &resolver{o: o, puller: p}, nil
 }
 
 // moved compares the recorded base b with the registry for arch: nil
@@ -62,7 +40,7 @@ func (r *resolver) moved(ctx context.Context, b recorded, arch catalog.Arch) (*R
 		return nil, fmt.Errorf("base image %s: %w", b.Ref, err)
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.Reuse(r.puller)}
-	head, err := r.do(r.heads, b.Ref, func() (string, error) {
+	head, err := r.heads.Do(b.Ref, func() (string, error) {
 		d, err := remote.Head(ref, opts...)
 		if err != nil {
 			return "", registry.ScrubError(fmt.Errorf("resolving %s: %w", b.Ref, err))
@@ -76,7 +54,7 @@ func (r *resolver) moved(ctx context.Context, b recorded, arch catalog.Arch) (*R
 		return nil, nil
 	}
 	// The reference moved; for an index, maybe for another platform only.
-	cfg, err := r.do(r.configs, b.Ref+" "+string(arch), func() (string, error) {
+	cfg, err := r.configs.Do(b.Ref+" "+string(arch), func() (string, error) {
 		return configDigest(ref, arch, opts)
 	})
 	if err != nil {

@@ -59,7 +59,8 @@ image_args() { # DIR -> "KEY=VALUE" lines
 }
 
 # buildx bake file over the same contexts: one target per image, OCI tarball
-# outputs, no provenance.
+# outputs with the layers lambdaimg exports (Docker media types, gzip), no
+# provenance.
 {
 	echo '{"group": {"default": {"targets": ['
 	awk '{printf "%s\"%s-%s\"", (NR>1?",":""), $4, $3}' "$WORK/jobs"
@@ -71,7 +72,7 @@ image_args() { # DIR -> "KEY=VALUE" lines
 		args=$(image_args "$dir" | awk -F= '{printf ",\"%s\": \"%s\"", $1, $2}')
 		printf '"%s-%s": {"context": "%s", "dockerfile": "Dockerfile", "target": "image", "platforms": ["%s"],' "$name" "$arch" "$dir" "$platform"
 		printf '"contexts": {"rie": "%s/.cache/rie/%s"}, "args": {"SOURCE_DATE_EPOCH": "%s"%s},' "$ROOT" "$arch" "$EPOCH" "$args"
-		printf '"output": ["type=oci,dest=%s/bake-%s-%s.tar,rewrite-timestamp=true"], "attest": ["type=provenance,disabled=true"]}' "$WORK" "$name" "$arch"
+		printf '"output": ["type=oci,dest=%s/bake-%s-%s.tar,rewrite-timestamp=true,oci-mediatypes=false,compression=gzip"], "attest": ["type=provenance,disabled=true"]}' "$WORK" "$name" "$arch"
 	done <"$WORK/jobs"
 	echo '}}'
 } >"$WORK/docker-bake.json"

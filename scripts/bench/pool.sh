@@ -85,6 +85,13 @@ run_lambdaimg() { # BUILDER... ; the report goes to $WORK/report.json
 run_bake() { # BUILDX-BUILDER
 	"$BUILDX" --builder "$1" bake -f "$WORK/docker-bake.json" --progress quiet >>"$WORK/bake.log" 2>&1
 }
+# cpu NAME CMD...: runs CMD, appends "NAME USER SYS" (the client's CPU
+# seconds: on 2 cores they are taken from the daemons) to $WORK/cpu.
+cpu() {
+	local TIMEFORMAT="$1 %U %S"
+	shift
+	{ time "$@"; } 2>>"$WORK/cpu"
+}
 prune() {
 	buildctl --addr "$A" prune --all >/dev/null
 	buildctl --addr "$B" prune --all >/dev/null
@@ -180,9 +187,10 @@ for i in $(seq 1 "$RUNS"); do
 		prune
 		t0=$(now)
 		# shellcheck disable=SC2086 # cmd holds a function and its arguments
-		t=$(timeit ${cmd[$r]})
+		t=$(timeit cpu "$r" ${cmd[$r]})
 		colds[$r]+="$t "
-		schedule "$r run $i" "$t0" "$(awk -v a="$t0" -v b="$t" 'BEGIN{printf "%.3f", a+b}')" | tee -a "$WORK/schedule" >&2
+		line=$(schedule "$r run $i" "$t0" "$(awk -v a="$t0" -v b="$t" 'BEGIN{printf "%.3f", a+b}')")
+		echo "$line; client CPU $(tail -n1 "$WORK/cpu" | awk '{printf "%.2f s", $2+$3}')" | tee -a "$WORK/schedule" >&2
 		# shellcheck disable=SC2086
 		warms[$r]+="$(timeit ${cmd[$r]}) "
 	done

@@ -7,8 +7,8 @@
 # As install-buildkit.sh does for buildkitd, download the module and build it
 # as the main module with its own go.mod/go.sum: `go install ...@vX` would do
 # for v0.38.2, but is refused for a version whose go.mod has replace or
-# exclude directives (buildx has had them), and this also sets the version
-# that `buildx version` prints (the idempotence check reads it).
+# exclude directives; and this sets the version that `buildx version` prints
+# (the idempotence check reads it).
 #
 # Idempotent and fast when the pinned version is installed.
 # Env: PREFIX (default /usr/local), GO (go binary).

@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -74,6 +74,9 @@ func hashFile(p string, h v1.Hash) error {
 	return nil
 }
 
+// linkSeq makes LinkBlobs' temporary names unique within the process.
+var linkSeq atomic.Uint64
+
 // LinkBlobs hard-links the blobs of the OCI layout at dir into the store
 // (copying where a link is impossible), so that storing an image from that
 // layout writes no layer again. Each blob goes in under a temporary name
@@ -103,7 +106,9 @@ func (s *Store) LinkBlobs(dir string, verify bool) error {
 		if fi, err := os.Stat(to); err == nil && fi.Size() == sfi.Size() && (!verify || hashFile(to, h) == nil) {
 			continue
 		}
-		tmp := to + ".tmp-" + strconv.Itoa(os.Getpid())
+		// One name per call: jobs of one run link the same base layers
+		// at once, and with a shared name one renames the other's away.
+		tmp := fmt.Sprintf("%s.tmp-%d-%d", to, os.Getpid(), linkSeq.Add(1))
 		os.Remove(tmp)
 		if err := os.Link(from, tmp); err != nil {
 			return nil // another filesystem: Put copies the blobs instead

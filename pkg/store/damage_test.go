@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -183,4 +184,35 @@ func TestLinkBlobsReplacesDamage(t *testing.T) {
 			t.Errorf("temporary files left: %v", left)
 		}
 	})
+}
+
+// TestLinkBlobsConcurrent: builds that end at the same time link the same
+// base layers into the store at once (one process, several jobs); each
+// must get its own temporary name, or one renames the other's away and
+// fails with "no such file or directory".
+func TestLinkBlobsConcurrent(t *testing.T) {
+	img, _ := random.Image(1<<20, 3)
+	s, _ := Open(t.TempDir())
+	srcs := make([]string, 8)
+	for i := range srcs {
+		srcs[i] = t.TempDir()
+		p, err := layout.Write(srcs[i], empty.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.AppendImage(img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(srcs))
+	for i, src := range srcs {
+		wg.Go(func() { errs[i] = s.LinkBlobs(src, true) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("LinkBlobs %d: %v", i, err)
+		}
+	}
 }

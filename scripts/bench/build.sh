@@ -5,75 +5,26 @@
 #   3. buildctl, one target after another
 # and report cold wall time (BuildKit cache pruned first), warm wall time with
 # nothing changed, and the ratios. Everything is offline: bases come from a
-# local registry (internal/cmd/localregistry) through registry mirrors.
+# local registry (internal/cmd/localregistry) through registry mirrors; the
+# setup is scripts/bench/common.sh, shared with scripts/bench/pool.sh.
 #
 # Env: TARGETS (lambdaimg selector flags, default two provided runtimes on
 # Debian for both architectures), ADDR (buildkitd; default lambdaimg's own),
-# RUNS (warm repetitions, default 3).
+# RUNS (repetitions, default 3), BENCH_BASES (see common.sh).
 set -euo pipefail
 shopt -s inherit_errexit # a failing tool inside $(timeit ...) stops the run
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 RUNS=${RUNS:-3}
 WORK=${WORK:-$ROOT/.cache/bench-build}
-BIN=$ROOT/bin/lambdaimg
 rm -rf "$WORK" && mkdir -p "$WORK"
 
-make -s build
-scripts/install-buildkit.sh >/dev/null
-scripts/install-rie.sh .cache/rie >/dev/null
-scripts/make-test-bases.sh .cache/bases >/dev/null
-command -v buildx >/dev/null || GOBIN=/usr/local/bin go install github.com/docker/buildx/cmd/buildx@latest
-BUILDX=$(command -v buildx)
-
+# shellcheck source=scripts/bench/common.sh
+. scripts/bench/common.sh
 ADDR=${ADDR:-$("$BIN" builder status --start -o json | sed -n 's/.*"address": "\(.*\)".*/\1/p')}
 echo "bench: buildkitd at $ADDR" >&2
-
-go build -o .cache/localregistry ./internal/cmd/localregistry
-ready=$WORK/registry
-.cache/localregistry -bases .cache/bases -ready "$ready" >/dev/null &
-reg=$!
-export BUILDX_CONFIG=$WORK/buildx
-trap 'kill $reg 2>/dev/null || true; "$BUILDX" rm lambdaimg-bench >/dev/null 2>&1 || true' EXIT
-for _ in $(seq 1 600); do [ -s "$ready" ] && break; sleep 0.1; done
-host=$(cat "$ready")
+ON_EXIT+=('"$BUILDX" rm lambdaimg-bench')
 "$BUILDX" create --name lambdaimg-bench --driver remote "$ADDR" >/dev/null
-
-SEL=(${TARGETS:---runtime provided.al2023 --runtime provided.al2 --os debian})
-EPOCH=$(date -u -d "$(sed -n 's/^  sourceDate: //p' runtimes.yaml)" +%s)
-"$BIN" generate "${SEL[@]}" --dir "$WORK/contexts" -o json > "$WORK/targets.json" 2>/dev/null
-
-# One line per image: context dir, platform, arch.
-python3 - "$WORK/targets.json" > "$WORK/jobs" <<'PY'
-import json, sys
-for t in json.load(open(sys.argv[1])):
-    for p in t["platforms"]:
-        arch = {"linux/amd64": "x86_64", "linux/arm64": "arm64"}[p]
-        # bake target names allow [a-zA-Z0-9_-] only
-        print(t["dir"], p, arch, (t["runtime"] + "-" + t["variant"]).replace(".", "_"))
-PY
-
-# Build args every tool passes: the images the Dockerfile pulls, mirrored.
-image_args() { # DIR -> "KEY=VALUE" lines
-	sed -n 's/^ARG \([A-Z_]*_IMAGE\)=docker\.io\/\(.*\)$/\1='"$host"'\/\2/p' "$1/Dockerfile"
-}
-
-# buildx bake file over the same contexts.
-{
-	echo '{"group": {"default": {"targets": ['
-	awk '{printf "%s\"%s-%s\"", (NR>1?",":""), $4, $3}' "$WORK/jobs"
-	echo ']}}, "target": {'
-	first=1
-	while read -r dir platform arch name; do
-		[ $first = 1 ] || echo ','
-		first=0
-		args=$(image_args "$dir" | awk -F= '{printf ",\"%s\": \"%s\"", $1, $2}')
-		printf '"%s-%s": {"context": "%s", "dockerfile": "Dockerfile", "target": "image", "platforms": ["%s"],' "$name" "$arch" "$dir" "$platform"
-		printf '"contexts": {"rie": "%s/.cache/rie/%s"}, "args": {"SOURCE_DATE_EPOCH": "%s"%s},' "$ROOT" "$arch" "$EPOCH" "$args"
-		printf '"output": ["type=oci,dest=%s/bake-%s-%s.tar,rewrite-timestamp=true"], "attest": ["type=provenance,disabled=true"]}' "$WORK" "$name" "$arch"
-	done < "$WORK/jobs"
-	echo '}}'
-} > "$WORK/docker-bake.json"
 
 run_lambdaimg() {
 	"$BIN" build "${SEL[@]}" --addr "$ADDR" --store "$WORK/store" --registry-mirror "docker.io=$host" \
@@ -94,12 +45,7 @@ run_buildctl() {
 	done < "$WORK/jobs"
 }
 
-now() { date +%s.%N; }
-timeit() { local s; s=$(now); "$@" || { echo "bench: $1 failed; see $WORK/*.log" >&2; return 1; }; awk -v a="$(now)" -v b="$s" 'BEGIN{printf "%.3f", a-b}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 prune() { buildctl --addr "$ADDR" prune --all >/dev/null; rm -rf "$WORK/store"; }
-
-median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 # Cold: BuildKit's cache pruned before each run; warm: nothing changed since
 # the run before. Each is the median of RUNS runs, tools taking turns so that

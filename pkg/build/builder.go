@@ -123,9 +123,11 @@ func (b *Builder) runAll(ctx context.Context, jobs []Job, preps map[*render.Cont
 	eg := errgroup.Group{}
 	eg.SetLimit(b.opts.Jobs)
 	for i, j := range jobs {
+		t := b.sched.expect(j.Arch.Platform()) // all known before the first is placed
 		eg.Go(func() error {
+			defer b.sched.settle(t)
 			start := time.Now()
-			r := b.run(runCtx, j, preps[j.Context], disp)
+			r := b.run(runCtx, j, preps[j.Context], disp, t)
 			r.Duration = time.Since(start)
 			r.Seconds = float64(r.Duration.Milliseconds()) / 1000
 			if r.Status == Failed && b.opts.FailFast {
@@ -182,7 +184,7 @@ func (b *Builder) prepare(j Job, workDir string) (*prepared, error) {
 }
 
 // run builds one job, passes it through the gates and stores it.
-func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Result {
+func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display, tk *ticket) Result {
 	t := j.Context.Target
 	ref := store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)}
 	r := Result{Target: t.Name(), Runtime: t.Runtime.ID, Variant: t.Variant, Platform: j.Arch.Platform(), Store: ref.Name()}
@@ -208,7 +210,7 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display) Re
 			return b.reuse(ctx, r, j, e, img)
 		}
 	}
-	return b.buildOnPool(ctx, r, j, p, k, disp)
+	return b.buildOnPool(ctx, r, j, p, k, disp, tk)
 }
 
 // buildOn builds j on n into a fresh layout, then gates and stores it.

@@ -10,8 +10,8 @@ import (
 // once more on another builder that builds its platform; the result says
 // so. A build that fails on a builder that still answers is not retried:
 // the failure is the job's.
-func (b *Builder) buildOnPool(ctx context.Context, r Result, j Job, p *prepared, k string, disp *display) Result {
-	n, err := b.sched.acquire(ctx, j, nil)
+func (b *Builder) buildOnPool(ctx context.Context, r Result, j Job, p *prepared, k string, disp *display, t *ticket) Result {
+	n, err := b.sched.acquire(ctx, j, nil, t)
 	if err != nil {
 		return r.fail(ctx, err)
 	}
@@ -24,7 +24,7 @@ func (b *Builder) buildOnPool(ctx context.Context, r Result, j Job, p *prepared,
 		return first
 	}
 	note := fmt.Sprintf("builder %s stopped answering during the build (%s)", n.conn.Addr, first.Reason)
-	other, err := b.sched.acquire(ctx, j, n)
+	other, err := b.sched.acquire(ctx, j, n, nil)
 	if err != nil || other == nil {
 		first.Note = note + "; no other builder builds " + r.Platform
 		return first

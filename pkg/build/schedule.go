@@ -31,7 +31,10 @@ func (n *node) free() bool { return n.limit == 0 || n.running < n.limit }
 //     builder only when none does. A job waits for a native builder with
 //     a free slot rather than run emulated elsewhere.
 //  2. one below its job limit, else the job waits;
-//  3. the fewest jobs running (balance);
+//  3. the fewest jobs running plus jobs waiting for it alone (balance):
+//     a builder that is the only one for some platform counts the jobs of
+//     that platform not yet placed, so it is not filled with work that
+//     others could do while those wait for it;
 //  4. one that already built this target in this run: its stages that
 //     run on the build platform are cached there;
 //  5. the one that builds the fewest platforms, keeping the versatile
@@ -40,11 +43,12 @@ func (n *node) free() bool { return n.limit == 0 || n.running < n.limit }
 type scheduler struct {
 	mu      sync.Mutex
 	nodes   []*node
+	pending map[string]int // platform -> jobs expected and not yet placed
 	changed chan struct{} // closed and replaced when a slot frees or a node dies
 }
 
 func newScheduler(conns []*buildkit.Conn, limits []int) *scheduler {
-	s := &scheduler{changed: make(chan struct{})}
+	s := &scheduler{changed: make(chan struct{}), pending: map[string]int{}}
 	for i, c := range conns {
 		n := &node{conn: c, targets: map[*render.Context]bool{}}
 		if i < len(limits) {
@@ -92,19 +96,71 @@ func (s *scheduler) unserved(platform string) string {
 	return fmt.Sprintf("no builder builds %s: %s", platform, strings.Join(have, "; "))
 }
 
-// acquire waits for a node to run j on (not skip) and takes a slot on it.
-// It returns nil when no live node builds j's platform.
-func (s *scheduler) acquire(ctx context.Context, j Job, skip *node) (*node, error) {
+// A ticket stands for a job the scheduler expects but has not placed
+// yet; see expect.
+type ticket struct {
+	platform string
+	open     bool
+}
+
+// expect tells the scheduler that a job of platform will ask for a
+// builder; settle (or the job's placement) withdraws it. Knowing the jobs
+// to come keeps the only builder of a platform free for them.
+func (s *scheduler) expect(platform string) *ticket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending[platform]++
+	return &ticket{platform: platform, open: true}
+}
+
+// settle withdraws t if its job was not placed (it was unchanged, failed
+// or canceled before).
+func (s *scheduler) settle(t *ticket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settleLocked(t)
+}
+
+func (s *scheduler) settleLocked(t *ticket) {
+	if t == nil || !t.open {
+		return
+	}
+	t.open = false
+	s.pending[t.platform]--
+	s.notify()
+}
+
+// reserved counts the jobs not yet placed whose platform other than
+// platform only n builds.
+func (s *scheduler) reserved(n *node, platform string) int {
+	count := 0
+	for p, waiting := range s.pending {
+		if p == platform || waiting <= 0 {
+			continue
+		}
+		if c := s.candidates(p, nil); len(c) == 1 && c[0] == n {
+			count += waiting
+		}
+	}
+	return count
+}
+
+// acquire waits for a node to run j on (not skip) and takes a slot on it;
+// placing j settles its ticket t (nil for a retry). It returns nil when
+// no live node builds j's platform.
+func (s *scheduler) acquire(ctx context.Context, j Job, skip *node, t *ticket) (*node, error) {
+	platform := j.Arch.Platform()
 	for {
 		s.mu.Lock()
-		cands := s.candidates(j.Arch.Platform(), skip)
+		cands := s.candidates(platform, skip)
 		if len(cands) == 0 {
 			s.mu.Unlock()
 			return nil, nil
 		}
-		if n := pick(cands, j.Context); n != nil {
+		if n := s.pick(cands, j.Context, platform); n != nil {
 			n.running++
 			n.targets[j.Context] = true
+			s.settleLocked(t)
 			s.mu.Unlock()
 			return n, nil
 		}
@@ -119,22 +175,24 @@ func (s *scheduler) acquire(ctx context.Context, j Job, skip *node) (*node, erro
 }
 
 // pick chooses among candidates with a free slot (see scheduler).
-func pick(cands []*node, target *render.Context) *node {
+func (s *scheduler) pick(cands []*node, target *render.Context, platform string) *node {
 	var best *node
+	bestLoad := 0
 	for _, n := range cands {
 		if !n.free() {
 			continue
 		}
-		if best == nil || better(n, best, target) {
-			best = n
+		load := n.running + s.reserved(n, platform)
+		if best == nil || better(n, best, load, bestLoad, target) {
+			best, bestLoad = n, load
 		}
 	}
 	return best
 }
 
-func better(a, b *node, target *render.Context) bool {
-	if a.running != b.running {
-		return a.running < b.running
+func better(a, b *node, loadA, loadB int, target *render.Context) bool {
+	if loadA != loadB {
+		return loadA < loadB
 	}
 	if a.targets[target] != b.targets[target] {
 		return a.targets[target]

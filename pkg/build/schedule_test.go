@@ -39,15 +39,22 @@ func TestSchedule(t *testing.T) {
 		{name: "balanced, then by target", conns: []*buildkit.Conn{full, amd},
 			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}},
 			want: []string{"amd", "full", "full", "amd"}},
+		{name: "the only arm64 builder is kept for the arm64 jobs to come", conns: []*buildkit.Conn{full, amd},
+			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: a, Arch: catalog.ARM64}, {Context: b, Arch: catalog.ARM64}},
+			want: []string{"amd", "amd", "full", "full"}},
 		{name: "job limit", conns: []*buildkit.Conn{amd, full}, limits: []int{1, 0},
 			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}}, want: []string{"amd", "full", "full"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScheduler(tc.conns, tc.limits)
+			var tickets []*ticket
+			for _, j := range tc.jobs { // as runAll does: every job known first
+				tickets = append(tickets, s.expect(j.Arch.Platform()))
+			}
 			var got []string
-			for _, j := range tc.jobs {
-				n, err := s.acquire(context.Background(), j, nil)
+			for i, j := range tc.jobs {
+				n, err := s.acquire(context.Background(), j, nil, tickets[i])
 				if err != nil || n == nil {
 					t.Fatalf("acquire %s: %v, %v", j.Arch, n, err)
 				}
@@ -65,10 +72,10 @@ func TestSchedule(t *testing.T) {
 func TestScheduleWaitsAndSkips(t *testing.T) {
 	s := newScheduler([]*buildkit.Conn{amd}, []int{1})
 	j := Job{Context: &render.Context{}, Arch: catalog.X86_64}
-	n, _ := s.acquire(context.Background(), j, nil)
+	n, _ := s.acquire(context.Background(), j, nil, nil)
 	got := make(chan *node)
 	go func() {
-		m, _ := s.acquire(context.Background(), j, nil)
+		m, _ := s.acquire(context.Background(), j, nil, nil)
 		got <- m
 	}()
 	select {
@@ -80,10 +87,33 @@ func TestScheduleWaitsAndSkips(t *testing.T) {
 	if m := <-got; m != n {
 		t.Errorf("the waiting job went to %v", m)
 	}
-	if m, err := s.acquire(context.Background(), j, n); m != nil || err != nil {
+	if m, err := s.acquire(context.Background(), j, n, nil); m != nil || err != nil {
 		t.Errorf("acquire without the only builder: %v, %v; want none", m, err)
 	}
 	if why := s.unserved("linux/arm64"); why == "" {
 		t.Error("arm64 reported as served by an amd64-only pool")
+	}
+}
+
+// TestTicketSettles: a job that ends without a builder (unchanged, failed
+// before) withdraws its claim, and one placed does so only once.
+func TestTicketSettles(t *testing.T) {
+	s := newScheduler([]*buildkit.Conn{full, amd}, nil)
+	placed, unchanged := s.expect("linux/arm64"), s.expect("linux/arm64")
+	if _, err := s.acquire(context.Background(), Job{Context: &render.Context{}, Arch: catalog.ARM64}, nil, placed); err != nil {
+		t.Fatal(err)
+	}
+	s.settle(placed) // runAll settles every job when it ends
+	if got := s.pending["linux/arm64"]; got != 1 {
+		t.Fatalf("pending arm64 after one placed = %d, want 1", got)
+	}
+	s.settle(unchanged)
+	s.settle(unchanged)
+	if got := s.pending["linux/arm64"]; got != 0 {
+		t.Errorf("pending arm64 after both settled = %d, want 0", got)
+	}
+	n, _ := s.acquire(context.Background(), Job{Context: &render.Context{}, Arch: catalog.X86_64}, nil, nil)
+	if n.conn != amd {
+		t.Errorf("amd64 went to %s with nothing pending; want amd (fewest platforms)", n.conn.Addr)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/lambdaimg/lambdaimg/internal/testenv"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
+	"github.com/lambdaimg/lambdaimg/pkg/store"
 )
 
 // TestBuildSharedRegistryCache: builder A builds provided.al2023 (debian,
@@ -31,10 +32,13 @@ func TestBuildSharedRegistryCache(t *testing.T) {
 	testenv.Push(t, host+"/library/debian:bookworm-slim", map[string]v1.Image{
 		"amd64": testenv.Base{Name: "debian-bookworm"}.Image(t, "amd64")})
 	ref := host + "/cache:{job}"
+	// build builds with builder into a new store and returns the digest
+	// that store holds and BuildKit's progress output.
 	build := func(builder string, cache ...string) (digest, progress string) {
 		t.Helper()
+		dir := t.TempDir()
 		args := append([]string{"build", "--runtime", "provided.al2023", "--os", "debian", "--platform", "linux/amd64",
-			"--store", t.TempDir(), "--registry-mirror", "docker.io=" + host, "--rie", testenv.RIEDir(t),
+			"--store", dir, "--registry-mirror", "docker.io=" + host, "--rie", testenv.RIEDir(t),
 			"--progress", "plain", "-o", "json", "--builder", builder}, cache...)
 		start := time.Now()
 		out, errOut, err := execute(t, nil, args...)
@@ -50,6 +54,17 @@ func TestBuildSharedRegistryCache(t *testing.T) {
 		}
 		if len(rep.Images) != 1 || rep.Images[0].Status != "built" || rep.Images[0].Builder != builder {
 			t.Fatalf("images %+v: want one built on %s\nstderr:\n%s", rep.Images, builder, errOut)
+		}
+		st, err := store.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok, err := st.Get(store.Ref{Runtime: "provided.al2023", Variant: "debian", Arch: "x86_64"})
+		if err != nil || !ok {
+			t.Fatalf("not in the store %s: %v", dir, err)
+		}
+		if got := e.Descriptor.Digest.String(); got != rep.Images[0].Digest {
+			t.Fatalf("the store holds %s, the report says %s", got, rep.Images[0].Digest)
 		}
 		return rep.Images[0].Digest, errOut
 	}

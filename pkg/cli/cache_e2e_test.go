@@ -1,3 +1,7 @@
+//go:build unix
+
+// The test daemons (testenv.StartDaemon) run where buildkitd does.
+
 package cli
 
 import (

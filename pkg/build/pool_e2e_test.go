@@ -2,7 +2,6 @@ package build_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
-	"github.com/moby/buildkit/client"
 )
 
 // providedJobs are provided.al2023 on Debian for both architectures: no
@@ -191,65 +189,5 @@ func TestPoolBuilderDies(t *testing.T) {
 	})
 	if err != nil || len(leftovers) > 0 {
 		t.Errorf("half-written files in the store: %v (%v)", leftovers, err)
-	}
-}
-
-// cachedCounter is a rawjson progress writer that counts the COPY steps
-// BuildKit reports as cached.
-type cachedCounter struct {
-	mu     sync.Mutex
-	cached map[string]bool
-}
-
-func (c *cachedCounter) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, line := range strings.Split(string(p), "\n") {
-		var s client.SolveStatus
-		if json.Unmarshal([]byte(line), &s) != nil {
-			continue
-		}
-		for _, v := range s.Vertexes {
-			if v.Cached && strings.Contains(v.Name, "COPY") {
-				c.cached[v.Name] = true
-			}
-		}
-	}
-	return len(p), nil
-}
-
-// TestPoolSharedCache: one builder exports each job's cache to the
-// registry ({job} in the ref keeps the jobs apart); a fresh builder that
-// imports it finds the COPY steps cached, and builds the same images.
-func TestPoolSharedCache(t *testing.T) {
-	e := setup(t)
-	one := testenv.StartDaemon(t, buildkit.Spec{})
-	two := testenv.StartDaemon(t, buildkit.Spec{})
-	pool, _ := connectPool(t, []buildkit.Spec{{Addr: one.Addr}, {Addr: two.Addr}})
-	js, c := providedJobs(t)
-	ref := e.host + "/cache/provided:" + build.JobPlaceholder
-	build1 := func(conn *buildkit.Conn, opts build.Options) []build.Result {
-		st, err := store.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return mustBuild(t, build.New(conn, st, opts), js)
-	}
-	opts := options(t, e, c)
-	opts.CacheExports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": ref, "mode": "max"}}}
-	first := build1(pool.Conns()[0], opts)
-
-	opts = options(t, e, c)
-	counter := &cachedCounter{cached: map[string]bool{}}
-	opts.Progress, opts.ProgressOut = "rawjson", counter
-	opts.CacheImports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": ref}}}
-	second := build1(pool.Conns()[1], opts)
-	if len(counter.cached) == 0 {
-		t.Error("the second builder reused no step from the registry cache")
-	}
-	t.Logf("cached on the second builder: %v", counter.cached)
-	digest := func(r build.Result) string { return r.Digest }
-	if diff := cmp.Diff(byPlatform(first, digest), byPlatform(second, digest)); diff != "" {
-		t.Errorf("digests (-first +second):\n%s", diff)
 	}
 }

@@ -44,7 +44,7 @@ type scheduler struct {
 	mu      sync.Mutex
 	nodes   []*node
 	pending map[string]int // platform -> jobs expected and not yet placed
-	changed chan struct{} // closed and replaced when a slot frees or a node dies
+	changed chan struct{}  // closed and replaced when a slot frees or a node dies
 }
 
 func newScheduler(conns []*buildkit.Conn, limits []int) *scheduler {

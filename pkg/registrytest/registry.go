@@ -22,6 +22,7 @@ type Registry struct {
 	blobs    *Blobs
 	log      *Log
 	requests atomic.Int64
+	kinds    kindCounts
 	toks     tokens
 	faulter  *faulter
 	calm     atomic.Bool
@@ -174,6 +175,7 @@ func New(opts ...Option) (*Registry, error) {
 // ServeHTTP implements http.Handler.
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	n := r.requests.Add(1)
+	r.kinds.add(Classify(req))
 	if r.o.hook != nil {
 		r.o.hook(n, req)
 	}

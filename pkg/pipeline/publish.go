@@ -177,7 +177,7 @@ func (req *PublishRequest) publisher() (publish.Publisher, error) {
 		if err != nil {
 			return nil, err
 		}
-		p = publish.Attach(r, r, l)
+		p = publish.Attach(r, l)
 	}
 	if req.DryRun {
 		p = publish.DryRun(r)

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -139,7 +140,7 @@ func (r *Remote) nameOptions() []name.Option {
 // Publish implements Publisher. Registries are published to concurrently
 // and independently: one failing does not stop the others.
 func (r *Remote) Publish(ctx context.Context, plan []Action) (Result, error) {
-	return r.run(ctx, plan, false)
+	return r.run(ctx, plan, false, nil)
 }
 
 // DryRun returns a Publisher that reads the registries as Publish would
@@ -152,10 +153,10 @@ type dryRun struct{ r *Remote }
 var _ Publisher = dryRun{}
 
 func (d dryRun) Publish(ctx context.Context, plan []Action) (Result, error) {
-	return d.r.run(ctx, plan, true)
+	return d.r.run(ctx, plan, true, nil)
 }
 
-func (r *Remote) run(ctx context.Context, plan []Action, dry bool) (Result, error) {
+func (r *Remote) run(ctx context.Context, plan []Action, dry bool, at *attacher) (Result, error) {
 	type regPlan struct {
 		registry string
 		actions  []Action
@@ -182,6 +183,7 @@ func (r *Remote) run(ctx context.Context, plan []Action, dry bool) (Result, erro
 		go func() {
 			defer wg.Done()
 			s := r.newSession(rp.registry)
+			s.at = at
 			results[i], errs[i] = s.publish(ctx, rp.actions, dry)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("publishing to %s: %w%s", rp.registry, errs[i], authHint(errs[i], rp.registry))

@@ -97,8 +97,9 @@ func (st *repoState) subjects() []subject {
 
 // attach puts the SBOM and the changelog of one image, recording what it
 // did in the session.
-func (s *session) attach(ctx context.Context, repo name.Repository, sub subject) {
-	refs, err := s.attachOne(ctx, repo, sub)
+func (s *session) attach(ctx context.Context, st *repoState, sub subject) {
+	repo := st.repo
+	refs, err := s.attachOne(ctx, st, sub)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.referrers = append(s.referrers, refs...)
@@ -107,7 +108,8 @@ func (s *session) attach(ctx context.Context, repo name.Repository, sub subject)
 	}
 }
 
-func (s *session) attachOne(ctx context.Context, repo name.Repository, sub subject) ([]Referrer, error) {
+func (s *session) attachOne(ctx context.Context, st *repoState, sub subject) ([]Referrer, error) {
+	repo := st.repo
 	img, err := s.image(sub.m)
 	if err != nil {
 		return nil, err
@@ -154,7 +156,7 @@ func (s *session) attachOne(ctx context.Context, repo name.Repository, sub subje
 		return nil, err
 	}
 	if !viaAPI {
-		if err := s.updateFallback(ctx, repo, subj.Digest, arts); err != nil {
+		if err := s.updateFallback(ctx, st, subj.Digest, arts); err != nil {
 			return nil, err
 		}
 	}
@@ -292,33 +294,15 @@ func (p *fallbackProbe) supported(ctx context.Context, s *session, repo name.Rep
 }
 
 // updateFallback adds arts to the index tagged sha256-<subject>, as
-// registries without the referrers API need.
-func (s *session) updateFallback(ctx context.Context, repo name.Repository, subj Hash, arts []artifactManifest) error {
-	c, err := s.client(ctx, repo)
-	if err != nil {
-		return err
-	}
+// registries without the referrers API need; it is read first only if the
+// repository's tag list had it (or there was no list).
+func (s *session) updateFallback(ctx context.Context, st *repoState, subj Hash, arts []artifactManifest) error {
+	repo := st.repo
 	tag := repo.Tag(strings.Replace(subj.String(), ":", "-", 1))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL(repo, "manifests/"+tag.TagStr()), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", string(types.OCIImageIndex))
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	im := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
-	if err := transport.CheckError(resp, http.StatusOK, http.StatusNotFound); err != nil {
-		return err
-	}
-	if resp.StatusCode == http.StatusOK {
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&im); err != nil {
-			return fmt.Errorf("reading %s: %w", tag, err)
-		}
-		if im.SchemaVersion != 2 || im.MediaType != types.OCIImageIndex {
-			return fmt.Errorf("%s is not an OCI image index", tag)
+	if st.listed == nil || st.listed[tag.TagStr()] {
+		if err := s.readFallback(ctx, tag, &im); err != nil {
+			return err
 		}
 	}
 	added := false
@@ -338,6 +322,37 @@ func (s *session) updateFallback(ctx context.Context, repo name.Repository, subj
 	}
 	_, err = s.put(ctx, tag, types.OCIImageIndex, raw)
 	return err
+}
+
+// readFallback reads the fallback index tag into im, if it exists.
+func (s *session) readFallback(ctx context.Context, tag name.Tag, im *v1.IndexManifest) error {
+	c, err := s.client(ctx, tag.Context())
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL(tag.Context(), "manifests/"+tag.TagStr()), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", string(types.OCIImageIndex))
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusOK, http.StatusNotFound); err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(im); err != nil {
+		return fmt.Errorf("reading %s: %w", tag, err)
+	}
+	if im.SchemaVersion != 2 || im.MediaType != types.OCIImageIndex {
+		return fmt.Errorf("%s is not an OCI image index", tag)
+	}
+	return nil
 }
 
 func hasDigest(list []v1.Descriptor, h Hash) bool {

@@ -30,24 +30,8 @@ import (
 //
 // The first error stops everything that has not started.
 func (s *session) push(ctx context.Context, states []*repoState, w *written) error {
-	// Each blob's home is the first repository of the plan that needs it.
-	for _, st := range states {
-		for _, m := range st.a.Manifests {
-			if m.IsIndex() || st.has(m.Descriptor.Digest) {
-				continue
-			}
-			img, err := s.image(m)
-			if err != nil {
-				return err
-			}
-			bs, err := imageBlobs(img)
-			if err != nil {
-				return fmt.Errorf("reading %s from the store: %w", m.Entry.Name(), err)
-			}
-			for _, b := range bs {
-				s.blobs.setHome(b.digest, st.repo)
-			}
-		}
+	if err := s.homes(states); err != nil {
+		return err
 	}
 	g := newGraph(ctx)
 	for _, st := range states {
@@ -57,6 +41,42 @@ func (s *session) push(ctx context.Context, states []*repoState, w *written) err
 		}
 	}
 	return g.wait()
+}
+
+// homes picks the repository each blob is mounted from: one whose
+// manifests in place have it (an interrupted run may have finished one
+// repository and not another), else the first of the plan that needs it.
+func (s *session) homes(states []*repoState) error {
+	missing := false
+	for _, st := range states {
+		for _, m := range st.a.Manifests {
+			missing = missing || !st.has(m.Descriptor.Digest)
+		}
+	}
+	if !missing {
+		return nil
+	}
+	for _, present := range []bool{true, false} {
+		for _, st := range states {
+			for _, m := range st.a.Manifests {
+				if m.IsIndex() || st.has(m.Descriptor.Digest) != present {
+					continue
+				}
+				img, err := s.image(m)
+				if err != nil {
+					return err
+				}
+				bs, err := imageBlobs(img)
+				if err != nil {
+					return fmt.Errorf("reading %s from the store: %w", m.Entry.Name(), err)
+				}
+				for _, b := range bs {
+					s.blobs.setHome(b.digest, st.repo, present)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (s *session) pushRepo(g *graph, st *repoState, w *written) error {
@@ -112,7 +132,7 @@ func (s *session) pushRepo(g *graph, st *repoState, w *written) error {
 	if s.at != nil {
 		for _, sub := range st.subjects() {
 			g.after([]*task{made[sub.m.Descriptor.Digest]}, func(ctx context.Context) error {
-				s.attach(ctx, st.repo, sub)
+				s.attach(ctx, st, sub)
 				return nil
 			})
 		}

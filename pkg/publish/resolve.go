@@ -84,6 +84,7 @@ func (s *session) resolveRepo(ctx context.Context, st *repoState) error {
 	if err != nil {
 		return err
 	}
+	st.listed = listed
 	l := &tagLookup{s: s, repo: st.repo, listed: listed, seen: map[Hash]bool{}}
 	g := newGraph(ctx)
 	dated := map[string][]int{}

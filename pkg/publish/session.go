@@ -36,6 +36,9 @@ type repoState struct {
 	mu      sync.Mutex
 	present map[Hash]bool
 	tags    []tagState
+	// listed is the repository's tags at resolve time; nil when the
+	// registry did not list them.
+	listed map[string]bool
 }
 
 func (st *repoState) has(h Hash) bool {

@@ -86,8 +86,12 @@ type blobs struct {
 	put   map[string]*blobPut // repository@digest
 	homes map[Hash]name.Repository
 	// single is whether the registry takes single-POST uploads: 0 unknown,
-	// 1 yes, -1 no.
-	single atomic.Int32
+	// 1 yes, -1 no; known is closed once it is not 0, and probing counts
+	// the small blobs sent that way meanwhile.
+	single    atomic.Int32
+	known     chan struct{}
+	knownOnce sync.Once
+	probing   atomic.Int32
 	// noMount is set once the registry refused a mount.
 	noMount atomic.Bool
 }
@@ -111,12 +115,19 @@ func (bl *blobs) entry(key string) *blobPut {
 	return p
 }
 
-// setHome makes repo the home of digest h unless it has one.
-func (bl *blobs) setHome(h Hash, repo name.Repository) {
+// setHome makes repo the home of digest h unless it has one; present
+// says the repository has the blob already.
+func (bl *blobs) setHome(h Hash, repo name.Repository, present bool) {
 	bl.mu.Lock()
 	defer bl.mu.Unlock()
 	if bl.homes == nil {
 		bl.homes = map[Hash]name.Repository{}
+	}
+	if present {
+		if p := bl.entry(repo.String() + "@" + h.String()); !p.started {
+			p.started = true
+			close(p.done)
+		}
 	}
 	if _, ok := bl.homes[h]; !ok {
 		bl.homes[h] = repo
@@ -213,9 +224,16 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 			return "present", err
 		}
 	}
-	single := q.Get("mount") == "" && (b.size <= smallBlob || s.blobs.single.Load() > 0) && s.blobs.single.Load() >= 0
+	single := false
+	if q.Get("mount") == "" {
+		single = s.blobs.singlePOST(ctx, b.size)
+	}
 	if single {
 		q.Set("digest", b.digest.String())
+		if s.blobs.single.Load() == 0 {
+			s.blobs.probing.Add(1)
+			defer s.blobs.probing.Add(-1)
+		}
 	}
 	u := apiURL(repo, "blobs/uploads/")
 	if len(q) > 0 {
@@ -245,14 +263,14 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 	case status == http.StatusCreated && q.Get("mount") != "":
 		return "mounted", nil
 	case status == http.StatusCreated && single:
-		s.blobs.single.CompareAndSwap(0, 1)
+		s.blobs.learn(1)
 		return "uploaded", nil
 	case status == http.StatusCreated:
 		return "", fmt.Errorf("POST %s: 201 without a blob", u)
 	}
 	// 202: an upload session was opened instead.
 	if single {
-		s.blobs.single.Store(-1)
+		s.blobs.learn(-1)
 	}
 	if q.Get("mount") != "" {
 		s.blobs.noMount.Store(true)
@@ -274,6 +292,33 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 		return "", err
 	}
 	return "uploaded", nil
+}
+
+// singlePOST says whether to send a blob of size in its POST: a small one
+// whenever the registry has not refused it, a larger one once the
+// registry took one (waiting for the small ones on their way to say so).
+func (bl *blobs) singlePOST(ctx context.Context, size int64) bool {
+	bl.knownOnce.Do(func() { bl.known = make(chan struct{}) })
+	switch st := bl.single.Load(); {
+	case st < 0:
+		return false
+	case size <= smallBlob || st > 0:
+		return true
+	case bl.probing.Load() > 0:
+		select {
+		case <-bl.known:
+		case <-ctx.Done():
+		}
+	}
+	return bl.single.Load() > 0
+}
+
+// learn records whether the registry takes single-POST uploads.
+func (bl *blobs) learn(v int32) {
+	bl.knownOnce.Do(func() { bl.known = make(chan struct{}) })
+	if bl.single.CompareAndSwap(0, v) {
+		close(bl.known)
+	}
 }
 
 // sendBlob sends b's bytes to u, rewindable for the retrying transport.

@@ -124,6 +124,11 @@ for t in lambdaimg crane craneP; do
     "$(stat "$t" bytesUploaded)" "$(stat "$t" blobUploads)" "$(stat "$t" duplicateUploads)" \
     "$(stat "$t" blobMounts)" "$(stat "$t" requests)"
 done
+echo
+echo "requests by kind (registrytest.Classify):"
+for t in lambdaimg crane craneP; do
+  printf '%-10s %s\n' "$t" "$(tr -d '\n' <"$work/$t.json" | sed -n 's/.*"requestKinds": {\([^}]*\)}.*/\1/p' | tr -s ' ' | sed 's/^ //')"
+done
 printf 'lambdaimg is %.1fx as fast as crane one at a time (and wrote %d tags to crane'"'"'s %d)\n' \
   "$(awk "BEGIN{print $crane_ms/$lambdaimg_ms}")" "$lambdaimg_tags" "$images"
 printf 'lambdaimg takes %.2f of the time of crane -P%d (craneP in the table)\n' \

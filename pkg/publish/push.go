@@ -62,13 +62,9 @@ func (s *session) homes(states []*repoState) error {
 				if m.IsIndex() || st.has(m.Descriptor.Digest) != present {
 					continue
 				}
-				img, err := s.image(m)
+				bs, err := s.blobsOf(m)
 				if err != nil {
 					return err
-				}
-				bs, err := imageBlobs(img)
-				if err != nil {
-					return fmt.Errorf("reading %s from the store: %w", m.Entry.Name(), err)
 				}
 				for _, b := range bs {
 					s.blobs.setHome(b.digest, st.repo, present)
@@ -165,13 +161,9 @@ func (s *session) putManifest(ctx context.Context, st *repoState, m Manifest, by
 		return err
 	}
 	if !m.IsIndex() {
-		img, err := s.image(m)
+		bs, err := s.blobsOf(m)
 		if err != nil {
 			return err
-		}
-		bs, err := imageBlobs(img)
-		if err != nil {
-			return fmt.Errorf("reading %s from the store: %w", m.Entry.Name(), err)
 		}
 		g := newGraph(ctx)
 		for _, b := range bs {

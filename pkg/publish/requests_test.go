@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
@@ -201,5 +202,53 @@ func TestAttachRequests(t *testing.T) {
 		if n != 1 {
 			t.Errorf("blob %s uploaded %d times", h, n)
 		}
+	}
+}
+
+// TestRegistryWithoutMountsOrSinglePOST: a registry that opens an upload
+// session for a mount request and for a POST carrying the blob (as one
+// without either feature does) still gets complete images, each blob sent
+// once per repository, looked up first.
+func TestRegistryWithoutMountsOrSinglePOST(t *testing.T) {
+	reg, err := registrytest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			q := r.URL.Query()
+			q.Del("digest")
+			q.Del("mount")
+			q.Del("from")
+			r.URL.RawQuery = q.Encode()
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	st, entries := registrytest.NewStore(t, testImages()...)
+	plan, err := Plan(entries, []string{host + "/ns"}, WithClock(fixedClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perRepo, _ := pairs(t, st, plan)
+	r, _, log := newTestRemote(t, st)
+	res, err := r.Publish(context.Background(), plan)
+	if err != nil {
+		t.Fatalf("Publish: %v\n%s", err, log)
+	}
+	s := &registrytest.Server{Registry: reg, Host: host}
+	for _, ref := range res.Refs {
+		checkComplete(t, s, ref.String(), authn.Anonymous)
+	}
+	var uploads int
+	for _, n := range reg.Log().BlobUploads() {
+		uploads += n
+	}
+	if uploads != perRepo {
+		t.Errorf("%d blob uploads, want one per blob and repository (%d)", uploads, perRepo)
+	}
+	if n := reg.RequestKinds()[registrytest.KindHeadBlob]; n != perRepo {
+		t.Errorf("%d blob HEADs, want one per blob and repository (%d)", n, perRepo)
 	}
 }

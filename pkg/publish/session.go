@@ -22,6 +22,7 @@ type session struct {
 	mu        sync.Mutex
 	clients   map[string]*clientGroup
 	images    map[Hash]v1.Image
+	imgBlobs  map[Hash][]blob
 	stats     Stats
 	blobs     blobs
 	referrers []Referrer
@@ -64,7 +65,7 @@ type tagState struct {
 func (r *Remote) newSession(registry string) *session {
 	return &session{
 		r: r, registry: registry, rt: limiter{next: r.transport, slots: make(chan struct{}, r.jobs)},
-		clients: map[string]*clientGroup{}, images: map[Hash]v1.Image{},
+		clients: map[string]*clientGroup{}, images: map[Hash]v1.Image{}, imgBlobs: map[Hash][]blob{},
 		stats: Stats{Registry: registry},
 	}
 }
@@ -77,6 +78,11 @@ func (s *session) count(f func(*Stats)) {
 
 // publish resolves, then pushes every repository at once (see push).
 func (s *session) publish(ctx context.Context, actions []Action, dry bool) (Result, error) {
+	// Read the store while the registry answers.
+	loaded := make(chan error, 1)
+	if !dry {
+		go func() { loaded <- s.preload(actions) }()
+	}
 	states, err := s.resolve(ctx, actions)
 	if err != nil {
 		return Result{}, err
@@ -84,6 +90,9 @@ func (s *session) publish(ctx context.Context, actions []Action, dry bool) (Resu
 	s.logPlan(states, dry)
 	if dry {
 		return s.result(states, nil), nil
+	}
+	if err := <-loaded; err != nil {
+		return s.result(states, nil), err
 	}
 	w := &written{m: map[*tagState]bool{}}
 	err = s.push(ctx, states, w)
@@ -205,6 +214,43 @@ func (s *session) image(m Manifest) (v1.Image, error) {
 	s.images[h] = img
 	s.mu.Unlock()
 	return img, nil
+}
+
+// preload reads the images of actions and their blobs from the store.
+func (s *session) preload(actions []Action) error {
+	for _, a := range actions {
+		for _, m := range a.Manifests {
+			if m.IsIndex() {
+				continue
+			}
+			if _, err := s.blobsOf(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// blobsOf returns the config and distributable layers of image m.
+func (s *session) blobsOf(m Manifest) ([]blob, error) {
+	h := m.Descriptor.Digest
+	s.mu.Lock()
+	bs, ok := s.imgBlobs[h]
+	s.mu.Unlock()
+	if ok {
+		return bs, nil
+	}
+	img, err := s.image(m)
+	if err != nil {
+		return nil, err
+	}
+	if bs, err = imageBlobs(img); err != nil {
+		return nil, fmt.Errorf("reading %s from the store: %w", m.Entry.Name(), err)
+	}
+	s.mu.Lock()
+	s.imgBlobs[h] = bs
+	s.mu.Unlock()
+	return bs, nil
 }
 
 func kind(m Manifest) string {

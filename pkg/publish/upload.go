@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -86,12 +87,10 @@ type blobs struct {
 	put   map[string]*blobPut // repository@digest
 	homes map[Hash]name.Repository
 	// single is whether the registry takes single-POST uploads: 0 unknown,
-	// 1 yes, -1 no; known is closed once it is not 0, and probing counts
-	// the small blobs sent that way meanwhile.
-	single    atomic.Int32
-	known     chan struct{}
-	knownOnce sync.Once
-	probing   atomic.Int32
+	// 1 yes, -1 no; probing counts the small blobs sent that way while
+	// it is 0.
+	single  atomic.Int32
+	probing atomic.Int32
 	// noMount is set once the registry refused a mount.
 	noMount atomic.Bool
 }
@@ -298,28 +297,22 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 // whenever the registry has not refused it, a larger one once the
 // registry took one (waiting for the small ones on their way to say so).
 func (bl *blobs) singlePOST(ctx context.Context, size int64) bool {
-	bl.knownOnce.Do(func() { bl.known = make(chan struct{}) })
 	switch st := bl.single.Load(); {
 	case st < 0:
 		return false
 	case size <= smallBlob || st > 0:
 		return true
-	case bl.probing.Load() > 0:
-		select {
-		case <-bl.known:
-		case <-ctx.Done():
-		}
+	}
+	// Wait for the small ones on their way (they may end otherwise: a
+	// blob found there after a restart says nothing).
+	for bl.single.Load() == 0 && bl.probing.Load() > 0 && ctx.Err() == nil {
+		time.Sleep(2 * time.Millisecond)
 	}
 	return bl.single.Load() > 0
 }
 
 // learn records whether the registry takes single-POST uploads.
-func (bl *blobs) learn(v int32) {
-	bl.knownOnce.Do(func() { bl.known = make(chan struct{}) })
-	if bl.single.CompareAndSwap(0, v) {
-		close(bl.known)
-	}
-}
+func (bl *blobs) learn(v int32) { bl.single.CompareAndSwap(0, v) }
 
 // sendBlob sends b's bytes to u, rewindable for the retrying transport.
 func (s *session) sendBlob(ctx context.Context, c *http.Client, method, u string, b blob) (*http.Response, error) {

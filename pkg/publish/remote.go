@@ -33,7 +33,13 @@ var _ Publisher = (*Remote)(nil)
 // Option configures a Remote.
 type Option func(*Remote) error
 
-// WithJobs bounds the concurrent requests per registry. Default: 8.
+// DefaultJobs is how many requests a Remote has in flight per registry
+// unless WithJobs says otherwise: pushing is bound by the registry's
+// latency, not by bandwidth or CPU.
+const DefaultJobs = 16
+
+// WithJobs bounds the concurrent requests per registry. Default:
+// DefaultJobs.
 func WithJobs(n int) Option {
 	return func(r *Remote) error {
 		if n < 1 {
@@ -102,7 +108,7 @@ func New(src Source, opts ...Option) (*Remote, error) {
 	if src == nil {
 		return nil, errors.New("nil image source")
 	}
-	r := &Remote{src: src, jobs: 8, userAgent: "lambdaimg", log: io.Discard}
+	r := &Remote{src: src, jobs: DefaultJobs, userAgent: "lambdaimg", log: io.Discard}
 	for _, opt := range opts {
 		if err := opt(r); err != nil {
 			return nil, err

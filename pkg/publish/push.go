@@ -123,7 +123,9 @@ func (s *session) pushRepo(g *graph, st *repoState, w *written) error {
 		if ts.Dated || !ts.write {
 			continue
 		}
-		g.after(groupDeps[ts.Group], func(ctx context.Context) error { return s.putTag(ctx, st, byDigest, ts, w) })
+		// Once the group is complete its floating tags all move, even if
+		// another group fails meanwhile.
+		g.all(groupDeps[ts.Group], func(ctx context.Context) error { return s.putTag(ctx, st, byDigest, ts, w) })
 	}
 	if s.at != nil {
 		for _, sub := range st.subjects() {

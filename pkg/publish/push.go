@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -34,6 +35,10 @@ func (s *session) push(ctx context.Context, states []*repoState, w *written) err
 		return err
 	}
 	g := newGraph(ctx)
+	// The largest uploads first: the transfers overlap the small requests.
+	for _, u := range s.uploads(states) {
+		g.after(nil, func(ctx context.Context) error { return s.ensure(ctx, u.repo, u.blob) })
+	}
 	for _, st := range states {
 		if err := s.pushRepo(g, st, w); err != nil {
 			g.fail(err)
@@ -73,6 +78,42 @@ func (s *session) homes(states []*repoState) error {
 		}
 	}
 	return nil
+}
+
+type homeUpload struct {
+	repo name.Repository
+	blob blob
+}
+
+// uploads returns each blob the missing manifests need that is not in its
+// home repository, largest first after the smallest.
+func (s *session) uploads(states []*repoState) []homeUpload {
+	var out []homeUpload
+	seen := map[Hash]bool{}
+	for _, st := range states {
+		for _, m := range st.a.Manifests {
+			if m.IsIndex() || st.has(m.Descriptor.Digest) {
+				continue
+			}
+			bs, _ := s.blobsOf(m) // read by homes
+			for _, b := range bs {
+				if seen[b.digest] {
+					continue
+				}
+				seen[b.digest] = true
+				if home, ok := s.blobs.pending(b.digest); ok {
+					out = append(out, homeUpload{repo: home, blob: b})
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].blob.size > out[j].blob.size })
+	// But the smallest first of all: sent in its POST, it tells whether
+	// the large ones can be too.
+	if n := len(out); n > 1 && out[n-1].blob.size <= smallBlob {
+		out = append([]homeUpload{out[n-1]}, out[:n-1]...)
+	}
+	return out
 }
 
 func (s *session) pushRepo(g *graph, st *repoState, w *written) error {

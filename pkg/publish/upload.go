@@ -133,6 +133,18 @@ func (bl *blobs) setHome(h Hash, repo name.Repository, present bool) {
 	}
 }
 
+// pending returns the home of blob h unless the blob is known to be there.
+func (bl *blobs) pending(h Hash) (name.Repository, bool) {
+	bl.mu.Lock()
+	defer bl.mu.Unlock()
+	home, ok := bl.homes[h]
+	if !ok {
+		return name.Repository{}, false
+	}
+	p := bl.put[home.String()+"@"+h.String()]
+	return home, p == nil || !p.started
+}
+
 // ensure puts b into repo unless this session already did (or is doing).
 func (s *session) ensure(ctx context.Context, repo name.Repository, b blob) error {
 	key := repo.String() + "@" + b.digest.String()

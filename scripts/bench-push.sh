@@ -11,7 +11,9 @@
 #   LAMBDAIMG=bin/lambdaimg scripts/bench-push.sh     # a prebuilt binary
 #
 # Knobs: LATENCY (20ms), RUNTIMES (8 runtimes x 2 architectures = 16 images),
-# BASE_SIZE (8 MiB shared per architecture), SIZE (2 MiB per image), JOBS (8),
+# BASE_SIZE (8 MiB shared per architecture), SIZE (2 MiB per image), JOBS (8:
+# xargs -P for crane, each crane then having up to 4 requests in flight, and
+# lambdaimg's --jobs, its bound on requests in flight, unless LAMBDAIMG_JOBS),
 # VERIFY (0: push with --no-verify, as crane verifies nothing; 1: verify too),
 # ATTACH (0: push with --no-attach, as crane attaches nothing; 1: attach the
 # SBOM and changelog referrers too).
@@ -23,6 +25,7 @@ RUNTIMES=${RUNTIMES:-python3.11,python3.12,python3.13,nodejs20.x,nodejs22.x,java
 BASE_SIZE=${BASE_SIZE:-8388608}
 SIZE=${SIZE:-2097152}
 JOBS=${JOBS:-8}
+LAMBDAIMG_JOBS=${LAMBDAIMG_JOBS:-$JOBS}
 VERIFY=${VERIFY:-0}
 ATTACH=${ATTACH:-0}
 GO=${GO:-go}
@@ -77,14 +80,14 @@ stop_registry() {
 
 now_ns() { date +%s%N; }
 
-echo "lambdaimg push: $images images, latency $LATENCY, --jobs $JOBS..." >&2
+echo "lambdaimg push: $images images, latency $LATENCY, --jobs $LAMBDAIMG_JOBS..." >&2
 start_registry lambdaimg
 t0=$(now_ns)
 verify_flag=--no-verify
 if [ "$VERIFY" = 1 ]; then verify_flag=; fi
 attach_flag=--no-attach
 if [ "$ATTACH" = 1 ]; then attach_flag=; fi
-"$LAMBDAIMG" push --store "$work/store" --registry "$host/bench" --jobs "$JOBS" $verify_flag $attach_flag \
+"$LAMBDAIMG" push --store "$work/store" --registry "$host/bench" --jobs "$LAMBDAIMG_JOBS" $verify_flag $attach_flag \
   >"$work/lambdaimg.out" 2>"$work/lambdaimg.err"
 t1=$(now_ns)
 stop_registry
@@ -114,7 +117,7 @@ craneP_ms=$(( (t1 - t0) / 1000000 ))
 
 stat() { sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p" "$work/$1.json"; }
 
-printf '\n%d images (%s), %s latency per request, 127.0.0.1\n' "$images" "$RUNTIMES" "$LATENCY"
+printf '\n%d images (%s), %s latency per request, 127.0.0.1, lambdaimg --jobs %d, crane -P%d\n' "$images" "$RUNTIMES" "$LATENCY" "$LAMBDAIMG_JOBS" "$JOBS"
 printf '%-10s %9s %6s %14s %8s %10s %7s %9s\n' tool wall_s tags bytes_uploaded uploads duplicates mounts requests
 for t in lambdaimg crane craneP; do
   ms=$lambdaimg_ms tags=$lambdaimg_tags
@@ -123,6 +126,11 @@ for t in lambdaimg crane craneP; do
   printf '%-10s %9.2f %6d %14d %8d %10d %7d %9d\n' "$t" "$(awk "BEGIN{print $ms/1000}")" "$tags" \
     "$(stat "$t" bytesUploaded)" "$(stat "$t" blobUploads)" "$(stat "$t" duplicateUploads)" \
     "$(stat "$t" blobMounts)" "$(stat "$t" requests)"
+done
+echo
+echo "requests by kind (registrytest.Classify):"
+for t in lambdaimg crane craneP; do
+  printf '%-10s %s\n' "$t" "$(tr -d '\n' <"$work/$t.json" | sed -n 's/.*"requestKinds": {\([^}]*\)}.*/\1/p' | tr -s ' ' | sed 's/^ //')"
 done
 printf 'lambdaimg is %.1fx as fast as crane one at a time (and wrote %d tags to crane'"'"'s %d)\n' \
   "$(awk "BEGIN{print $crane_ms/$lambdaimg_ms}")" "$lambdaimg_tags" "$images"

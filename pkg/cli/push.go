@@ -68,9 +68,9 @@ func (o *pushOptions) bindTargets(cmd *cobra.Command, jobsFlag string) {
 	f.StringArrayVar(&o.registries, "registry", nil, "registry and path to publish under, e.g. public.ecr.aws/ALIAS (repeatable; default: the catalog's defaults.registries)")
 	f.StringSliceVar(&o.tags, "tags", publish.TagKinds, "kinds of tags to write: arch, index, dated")
 	if jobsFlag == "jobs" {
-		f.IntVarP(&o.jobs, jobsFlag, "j", 8, "concurrent requests per registry")
+		f.IntVarP(&o.jobs, jobsFlag, "j", publish.DefaultJobs, "concurrent requests per registry")
 	} else {
-		f.IntVar(&o.jobs, jobsFlag, 8, "concurrent requests per registry")
+		f.IntVar(&o.jobs, jobsFlag, publish.DefaultJobs, "concurrent requests per registry")
 	}
 	f.StringVar(&o.imageRefs, "image-refs", "", "also write the published references to this file, one per line")
 	f.BoolVar(&o.noVerify, "no-verify", false, "publish images even if they fail verification")

@@ -35,7 +35,7 @@ type PublishRequest struct {
 	Expected map[string][]string
 	// Tags are the kinds of tags to write (default every kind).
 	Tags publish.TagScheme
-	// Jobs bounds the requests per registry (default 8).
+	// Jobs bounds the requests per registry (default publish.DefaultJobs).
 	Jobs int
 	// ImageRefs, when set, receives the published references.
 	ImageRefs io.Writer
@@ -164,7 +164,7 @@ func (req *PublishRequest) publisher() (publish.Publisher, error) {
 	}
 	jobs := req.Jobs
 	if jobs == 0 {
-		jobs = 8
+		jobs = publish.DefaultJobs
 	}
 	r, err := publish.New(st, publish.WithJobs(jobs), publish.WithInsecure(req.Insecure),
 		publish.WithProgress(progress), publish.WithTransport(rt), publish.WithUserAgent(req.UserAgent))
@@ -177,7 +177,7 @@ func (req *PublishRequest) publisher() (publish.Publisher, error) {
 		if err != nil {
 			return nil, err
 		}
-		p = publish.Attach(r, r, l)
+		p = publish.Attach(r, l)
 	}
 	if req.DryRun {
 		p = publish.DryRun(r)

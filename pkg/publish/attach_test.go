@@ -74,7 +74,7 @@ func TestAttach(t *testing.T) {
 					t.Fatal(err)
 				}
 				r, _, _ := newTestRemote(t, st)
-				res, err := Attach(r, r, l).Publish(context.Background(), plan)
+				res, err := Attach(r, l).Publish(context.Background(), plan)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -10,11 +10,16 @@
 //     3.12-x86_64, 3.12-arm64, the index 3.12, and immutable dated tags
 //     3.12.2026.11.24[-arch]).
 //   - A Publisher carries out a plan. Remote talks to registries: per
-//     registry it looks at what is already there (HEAD of every manifest
-//     digest and tag), uploads each missing blob once (mounting it into the
-//     other repositories that need it), then puts platform manifests by
-//     digest, then indexes, then tags, so that a tag never points at
-//     anything incomplete and a rerun after a crash finishes the job.
+//     registry it reads what is already there (one tag list per
+//     repository, a HEAD per existing tag, and per manifest no tag names),
+//     then pushes in one pipeline: each missing blob uploaded once (and
+//     mounted into the other repositories that need it), a platform
+//     manifest as soon as its blobs are in, an index once its platform
+//     manifests are, a new manifest by its dated tag, and a runtime
+//     variant's floating tags once all its manifests and dated tags are,
+//     so that a tag never points at anything incomplete, architectures
+//     move together and a rerun after a crash finishes the job. Attach
+//     adds each new image's SBOM and changelog in the same pipeline.
 //     Recorder, Verified and DryRun wrap or replace it.
 //
 // Retries and credentials come from pkg/registry. Credentials never reach

@@ -3,12 +3,16 @@ package publish
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
@@ -100,7 +104,8 @@ func TestPublishOnlyWhatIsNew(t *testing.T) {
 	}
 
 	// Only arm64 changed: its manifest and the index are put, with dated
-	// tags for those two new digests and none for x86_64's old one.
+	// tags for those two new digests and none for x86_64's old one. A new
+	// manifest is put by its dated tag, which creates both at once.
 	tags, puts, _ = s.push(nil, s.build(map[string]int{"x86_64": 10, "arm64": 20}), d1.Add(48*time.Hour))
 	want := []string{
 		"3.12 pushed", "3.12-arm64 pushed", "3.12-x86_64 unchanged",
@@ -109,7 +114,7 @@ func TestPublishOnlyWhatIsNew(t *testing.T) {
 	if diff := cmp.Diff(want, tags); diff != "" {
 		t.Errorf("arm64-only change tags (-want +got):\n%s", diff)
 	}
-	wantPuts := []string{"3.12", "3.12-arm64", "3.12.2026.11.26", "3.12.2026.11.26-arm64", "digest", "digest"}
+	wantPuts := []string{"3.12", "3.12-arm64", "3.12.2026.11.26", "3.12.2026.11.26-arm64"}
 	if diff := cmp.Diff(wantPuts, puts); diff != "" {
 		t.Errorf("arm64-only change manifest PUTs (-want +got):\n%s", diff)
 	}
@@ -161,4 +166,50 @@ func (f failArch) Check(_ context.Context, img v1.Image) error {
 		return errors.New("bad image")
 	}
 	return nil
+}
+
+// TestArchitecturesMoveTogetherWhenAnotherRuntimeFails: a runtime whose
+// manifests are all in place moves all its floating tags even when
+// another runtime's push fails while they are being written.
+func TestArchitecturesMoveTogetherWhenAnotherRuntimeFails(t *testing.T) {
+	reg, err := registrytest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	moving := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/ns/python/manifests/3.12-x86_64") {
+			once.Do(func() { close(moving) })
+			time.Sleep(20 * time.Millisecond) // the failure below lands meanwhile
+		}
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/ns/nodejs/manifests/") {
+			select {
+			case <-moving:
+			case <-time.After(5 * time.Second):
+			}
+			http.Error(w, `{"errors":[{"code":"MANIFEST_INVALID","message":"refused"}]}`, http.StatusBadRequest)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	st, entries := registrytest.NewStore(t, registrytest.Runtimes([]string{"python3.12", "nodejs22.x"}, "x86_64", "arm64")...)
+	plan, err := Plan(entries, []string{host + "/ns"}, WithClock(fixedClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, _ := newTestRemote(t, st)
+	if _, err := r.Publish(context.Background(), plan); err == nil {
+		t.Fatal("Publish succeeded, want nodejs's refused manifest")
+	}
+	got := registryTags(t, []string{host + "/ns/python"}, authn.Anonymous)
+	want := []string{"3.12", "3.12-arm64", "3.12-x86_64", "3.12.2026.11.25", "3.12.2026.11.25-arm64", "3.12.2026.11.25-x86_64"}
+	for i := range want {
+		want[i] = host + "/ns/python:" + want[i]
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("python's tags (-want +got):\n%s", diff)
+	}
 }

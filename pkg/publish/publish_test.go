@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -185,6 +186,8 @@ func TestPublishResumesAfterInterruption(t *testing.T) {
 			if _, err := r.Publish(ctx, plan); !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
 			}
+			// The registry finishes (and may commit) what it was sent.
+			reg.WaitIdle()
 			var repos []string
 			for _, a := range plan {
 				repos = append(repos, a.Repository)
@@ -308,20 +311,44 @@ func TestDatedTagsAreImmutable(t *testing.T) {
 	}
 }
 
-// TestUploadStartsOverWhenTheSessionIsLost: the registry stores a PATCH
-// but the client sees a 500; the retried PATCH is refused
-// (BLOB_UPLOAD_INVALID) and the upload must start over in a new session.
+// TestUploadStartsOverWhenTheSessionIsLost: the registry (one without
+// single-POST uploads) stores the PUT that commits an upload but the
+// client sees a 502; the retried PUT is refused (BLOB_UPLOAD_UNKNOWN) and
+// the upload must start over, finding the blob there.
 func TestUploadStartsOverWhenTheSessionIsLost(t *testing.T) {
 	reg, err := registrytest.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lost atomic.Int32
+	var (
+		lost atomic.Int32
+		mu   sync.Mutex
+		done = map[string]bool{} // committed upload sessions
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPatch && lost.Add(1) == 1 {
-			reg.ServeHTTP(httptest.NewRecorder(), r) // stored, but the answer is lost
-			http.Error(w, "proxy error", http.StatusBadGateway)
-			return
+		upload := strings.Contains(r.URL.Path, "/blobs/uploads/")
+		if r.Method == http.MethodPost && upload {
+			// No single POST: open a session whatever the client sent.
+			q := r.URL.Query()
+			q.Del("digest")
+			r.URL.RawQuery = q.Encode()
+		}
+		if r.Method == http.MethodPut && upload {
+			mu.Lock()
+			gone := done[r.URL.Path]
+			done[r.URL.Path] = true
+			mu.Unlock()
+			switch {
+			case gone: // as distribution: a committed session is no more
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusNotFound)
+				fmt.Fprint(w, `{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}`)
+				return
+			case lost.Add(1) == 1:
+				reg.ServeHTTP(httptest.NewRecorder(), r) // stored, but the answer is lost
+				http.Error(w, "proxy error", http.StatusBadGateway)
+				return
+			}
 		}
 		reg.ServeHTTP(w, r)
 	}))

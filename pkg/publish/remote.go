@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lambdaimg/lambdaimg/pkg/registry"
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/lambdaimg/lambdaimg/pkg/registry"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -32,7 +33,13 @@ var _ Publisher = (*Remote)(nil)
 // Option configures a Remote.
 type Option func(*Remote) error
 
-// WithJobs bounds the concurrent requests per registry. Default: 8.
+// DefaultJobs is how many requests a Remote has in flight per registry
+// unless WithJobs says otherwise: pushing is bound by the registry's
+// latency, not by bandwidth or CPU.
+const DefaultJobs = 16
+
+// WithJobs bounds the concurrent requests per registry. Default:
+// DefaultJobs.
 func WithJobs(n int) Option {
 	return func(r *Remote) error {
 		if n < 1 {
@@ -101,7 +108,7 @@ func New(src Source, opts ...Option) (*Remote, error) {
 	if src == nil {
 		return nil, errors.New("nil image source")
 	}
-	r := &Remote{src: src, jobs: 8, userAgent: "lambdaimg", log: io.Discard}
+	r := &Remote{src: src, jobs: DefaultJobs, userAgent: "lambdaimg", log: io.Discard}
 	for _, opt := range opts {
 		if err := opt(r); err != nil {
 			return nil, err
@@ -139,7 +146,7 @@ func (r *Remote) nameOptions() []name.Option {
 // Publish implements Publisher. Registries are published to concurrently
 // and independently: one failing does not stop the others.
 func (r *Remote) Publish(ctx context.Context, plan []Action) (Result, error) {
-	return r.run(ctx, plan, false)
+	return r.run(ctx, plan, false, nil)
 }
 
 // DryRun returns a Publisher that reads the registries as Publish would
@@ -152,10 +159,10 @@ type dryRun struct{ r *Remote }
 var _ Publisher = dryRun{}
 
 func (d dryRun) Publish(ctx context.Context, plan []Action) (Result, error) {
-	return d.r.run(ctx, plan, true)
+	return d.r.run(ctx, plan, true, nil)
 }
 
-func (r *Remote) run(ctx context.Context, plan []Action, dry bool) (Result, error) {
+func (r *Remote) run(ctx context.Context, plan []Action, dry bool, at *attacher) (Result, error) {
 	type regPlan struct {
 		registry string
 		actions  []Action
@@ -182,6 +189,7 @@ func (r *Remote) run(ctx context.Context, plan []Action, dry bool) (Result, erro
 		go func() {
 			defer wg.Done()
 			s := r.newSession(rp.registry)
+			s.at = at
 			results[i], errs[i] = s.publish(ctx, rp.actions, dry)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("publishing to %s: %w%s", rp.registry, errs[i], authHint(errs[i], rp.registry))

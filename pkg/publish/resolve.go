@@ -2,6 +2,8 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,7 +12,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -21,59 +22,30 @@ import (
 const maxCounter = 99
 
 // resolve asks the registry which manifests it holds and where the tags
-// point, and picks the counter of each dated tag group.
+// point, and picks the counter of each dated tag group. Per repository it
+// lists the tags (one request), HEADs only the tags that exist, and then
+// only the manifests no existing tag already names; a repository the
+// registry does not know holds nothing, and costs no HEAD at all. A
+// registry that will not list tags gets a HEAD per tag and manifest.
 func (s *session) resolve(ctx context.Context, actions []Action) ([]*repoState, error) {
 	states := make([]*repoState, len(actions))
-	p := newPool(ctx, s.r.jobs)
+	repos := make([]name.Repository, len(actions))
 	for i, a := range actions {
 		repo, err := name.NewRepository(a.Repository, s.r.nameOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("repository %q: %w", a.Repository, err)
 		}
-		st := &repoState{a: a, repo: repo, present: map[Hash]bool{}, tags: make([]tagState, len(a.Tags))}
-		states[i] = st
-		for _, m := range a.Manifests {
-			p.Go(func(ctx context.Context) error {
-				d, err := s.head(ctx, repo.Digest(m.Descriptor.Digest.String()))
-				if err != nil {
-					return err
-				}
-				if d != nil {
-					st.add(m.Descriptor.Digest)
-				}
-				return nil
-			})
-		}
-		dated := map[string][]int{}
-		for j, t := range a.Tags {
-			st.tags[j] = tagState{Tag: t, name: t.Name(1)}
-			if t.Dated {
-				dated[t.Group] = append(dated[t.Group], j)
-				continue
-			}
-			p.Go(func(ctx context.Context) error {
-				d, err := s.head(ctx, repo.Tag(t.Name(1)))
-				if err != nil {
-					return err
-				}
-				ts := &st.tags[j]
-				ts.write = d == nil || d.Digest != t.Digest
-				if d != nil {
-					ts.current = d.Digest
-				}
-				return nil
-			})
-		}
-		groups := make([]string, 0, len(dated))
-		for g := range dated {
-			groups = append(groups, g)
-		}
-		sort.Strings(groups)
-		for _, g := range groups {
-			p.Go(func(ctx context.Context) error { return s.resolveDated(ctx, repo, st.tags, dated[g]) })
-		}
+		repos[i] = repo
+		states[i] = &repoState{a: a, repo: repo, present: map[Hash]bool{}, tags: make([]tagState, len(a.Tags))}
 	}
-	if err := p.Wait(); err != nil {
+	if err := s.addRepos(ctx, repos); err != nil {
+		return nil, err
+	}
+	g := newGraph(ctx)
+	for _, st := range states {
+		g.after(nil, func(ctx context.Context) error { return s.resolveRepo(ctx, st) })
+	}
+	if err := g.wait(); err != nil {
 		return nil, err
 	}
 	for _, st := range states {
@@ -82,6 +54,165 @@ func (s *session) resolve(ctx context.Context, actions []Action) ([]*repoState, 
 		}
 	}
 	return states, nil
+}
+
+// tagLookup answers where tags point, asking the registry only about the
+// tags its list holds.
+type tagLookup struct {
+	s      *session
+	repo   name.Repository
+	listed map[string]bool // nil: no list, HEAD every tag
+	mu     sync.Mutex
+	seen   map[Hash]bool // digests some tag points at
+}
+
+func (l *tagLookup) head(ctx context.Context, tag string) (*v1.Descriptor, error) {
+	if l.listed != nil && !l.listed[tag] {
+		return nil, nil
+	}
+	d, err := l.s.head(ctx, l.repo.Tag(tag))
+	if d != nil {
+		l.mu.Lock()
+		l.seen[d.Digest] = true
+		l.mu.Unlock()
+	}
+	return d, err
+}
+
+func (s *session) resolveRepo(ctx context.Context, st *repoState) error {
+	listed, unknownRepo, err := s.listTags(ctx, st.repo)
+	if err != nil {
+		return err
+	}
+	st.listed = listed
+	l := &tagLookup{s: s, repo: st.repo, listed: listed, seen: map[Hash]bool{}}
+	g := newGraph(ctx)
+	dated := map[string][]int{}
+	for j, t := range st.a.Tags {
+		st.tags[j] = tagState{Tag: t, name: t.Name(1)}
+		if t.Dated {
+			dated[t.Group] = append(dated[t.Group], j)
+			continue
+		}
+		g.after(nil, func(ctx context.Context) error {
+			d, err := l.head(ctx, t.Name(1))
+			if err != nil {
+				return err
+			}
+			ts := &st.tags[j]
+			ts.write = d == nil || d.Digest != t.Digest
+			if d != nil {
+				ts.current = d.Digest
+			}
+			return nil
+		})
+	}
+	groups := make([]string, 0, len(dated))
+	for grp := range dated {
+		groups = append(groups, grp)
+	}
+	sort.Strings(groups)
+	for _, grp := range groups {
+		g.after(nil, func(ctx context.Context) error { return s.resolveDated(ctx, l, st.tags, dated[grp]) })
+	}
+	if err := g.wait(); err != nil {
+		return err
+	}
+	// A manifest a tag points at is there; one in a repository the
+	// registry does not know is not; the others are asked about.
+	g = newGraph(ctx)
+	for _, m := range st.a.Manifests {
+		h := m.Descriptor.Digest
+		switch {
+		case l.seen[h]:
+			st.add(h)
+		case unknownRepo:
+		default:
+			g.after(nil, func(ctx context.Context) error {
+				d, err := s.head(ctx, st.repo.Digest(h.String()))
+				if err != nil {
+					return err
+				}
+				if d != nil {
+					st.add(h)
+				}
+				return nil
+			})
+		}
+	}
+	return g.wait()
+}
+
+// listTags returns the tags of repo. unknown is true when the registry
+// says the repository does not exist (404 NAME_UNKNOWN); tags is nil when
+// the registry gave no list (any other answer), so that every tag must be
+// looked up. It follows Link headers across pages.
+func (s *session) listTags(ctx context.Context, repo name.Repository) (tags map[string]bool, unknown bool, err error) {
+	c, err := s.client(ctx, repo)
+	if err != nil {
+		return nil, false, err
+	}
+	tags = map[string]bool{}
+	next := apiURL(repo, "tags/list")
+	for page := 0; next != ""; page++ {
+		if page == 100 {
+			return nil, false, nil
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return nil, false, fmt.Errorf("listing the tags of %s: %w", repo, err)
+		}
+		var list struct {
+			Tags []string `json:"tags"`
+		}
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			err = json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&list)
+		case resp.StatusCode == http.StatusNotFound && page == 0:
+			err = transport.CheckError(resp, http.StatusOK)
+			resp.Body.Close()
+			var terr *transport.Error
+			if errors.As(err, &terr) && len(terr.Errors) > 0 && terr.Errors[0].Code == transport.NameUnknownErrorCode {
+				return tags, true, nil
+			}
+			return nil, false, nil
+		default:
+			resp.Body.Close()
+			return nil, false, nil
+		}
+		resp.Body.Close()
+		if err != nil {
+			return nil, false, nil
+		}
+		for _, t := range list.Tags {
+			tags[t] = true
+		}
+		next, err = nextPage(req.URL, resp.Header.Get("Link"))
+		if err != nil {
+			return nil, false, nil
+		}
+	}
+	return tags, false, nil
+}
+
+// nextPage returns the URL of a Link: <...>; rel="next" header, or "".
+func nextPage(base *url.URL, link string) (string, error) {
+	if link == "" {
+		return "", nil
+	}
+	start, end := strings.Index(link, "<"), strings.Index(link, ">")
+	if start < 0 || end < start || !strings.Contains(link[end:], `rel="next"`) {
+		return "", nil
+	}
+	u, err := url.Parse(link[start+1 : end])
+	if err != nil {
+		return "", err
+	}
+	return base.ResolveReference(u).String(), nil
 }
 
 // dropOldDated keeps dated tags for new digests only: a dated tag that
@@ -110,12 +241,12 @@ func (st *repoState) dropOldDated() int {
 
 // resolveDated picks the first counter at which every dated tag of a group
 // is free or already points at its digest: dated tags never move.
-func (s *session) resolveDated(ctx context.Context, repo name.Repository, tags []tagState, idx []int) error {
+func (s *session) resolveDated(ctx context.Context, l *tagLookup, tags []tagState, idx []int) error {
 	for n := 1; n <= maxCounter; n++ {
 		cur := make([]*v1.Descriptor, len(idx))
 		ok := true
 		for k, j := range idx {
-			d, err := s.head(ctx, repo.Tag(tags[j].Name(n)))
+			d, err := l.head(ctx, tags[j].Name(n))
 			if err != nil {
 				return err
 			}
@@ -137,40 +268,7 @@ func (s *session) resolveDated(ctx context.Context, repo name.Repository, tags [
 		}
 		return nil
 	}
-	return fmt.Errorf("%s: dated tags %s: every counter up to %d is taken", repo, tags[idx[0]].Name(1), maxCounter)
-}
-
-// repoClient is an authenticated client for one repository, with push
-// and pull scope (a pull-only token cannot see a repository that does not
-// exist yet on Docker Hub).
-type repoClient struct {
-	once   sync.Once
-	client *http.Client
-	err    error
-}
-
-func (s *session) client(ctx context.Context, repo name.Repository) (*http.Client, error) {
-	s.mu.Lock()
-	c := s.clients[repo.String()]
-	if c == nil {
-		c = &repoClient{}
-		s.clients[repo.String()] = c
-	}
-	s.mu.Unlock()
-	c.once.Do(func() {
-		auth, err := authn.Resolve(ctx, s.r.keychain, repo)
-		if err != nil {
-			c.err = fmt.Errorf("finding credentials for %s: %w", repo, err)
-			return
-		}
-		rt, err := transport.NewWithContext(ctx, repo.Registry, auth, s.rt, []string{repo.Scope(transport.PushScope)})
-		if err != nil {
-			c.err = fmt.Errorf("authenticating to %s: %w", repo, err)
-			return
-		}
-		c.client = &http.Client{Transport: rt}
-	})
-	return c.client, c.err
+	return fmt.Errorf("%s: dated tags %s: every counter up to %d is taken", l.repo, tags[idx[0]].Name(1), maxCounter)
 }
 
 var acceptManifests = strings.Join([]string{
@@ -228,44 +326,4 @@ func (s *session) fetch(ctx context.Context, c *http.Client, method string, ref 
 		d.Digest, d.Size = h, n
 	}
 	return d, nil
-}
-
-// blobStats records, through the request context, what happened to one
-// blob upload.
-type blobStats struct {
-	mu      sync.Mutex
-	mounted bool
-	sent    bool
-	bytes   int64
-}
-
-type blobStatsKey struct{}
-
-func (b *blobStats) get() (mounted, sent bool, n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.mounted, b.sent, b.bytes
-}
-
-// observer fills the blobStats of a request's context from its outcome.
-type observer struct{ next http.RoundTripper }
-
-func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := o.next.RoundTrip(req)
-	bs, _ := req.Context().Value(blobStatsKey{}).(*blobStats)
-	if bs == nil || err != nil || resp.StatusCode/100 != 2 || !strings.Contains(req.URL.Path, "/blobs/uploads/") {
-		return resp, err
-	}
-	q := req.URL.Query()
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	switch {
-	case req.Method == http.MethodPost && q.Get("mount") != "" && resp.StatusCode == http.StatusCreated:
-		bs.mounted = true
-	case req.Method == http.MethodPatch, req.Method == http.MethodPut,
-		req.Method == http.MethodPost && q.Get("digest") != "":
-		bs.sent = true
-		bs.bytes += max(req.ContentLength, 0)
-	}
-	return resp, err
 }

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,24 +10,24 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // session publishes the actions of one registry.
 type session struct {
 	r        *Remote
 	registry string
-	rt       http.RoundTripper // r.transport with blob accounting
+	rt       http.RoundTripper // r.transport, at most r.jobs requests at once
+	at       *attacher         // nil: attach nothing
 
-	pusherOnce sync.Once
-	pusher     *remote.Pusher
-	pusherErr  error
-
-	mu      sync.Mutex
-	clients map[string]*repoClient
-	images  map[Hash]v1.Image
-	stats   Stats
+	mu        sync.Mutex
+	clients   map[string]*clientGroup
+	images    map[Hash]v1.Image
+	imgBlobs  map[Hash][]blob
+	stats     Stats
+	blobs     blobs
+	referrers []Referrer
+	attachErr []error
+	fallback  fallbackProbe
 }
 
 // repoState is an action with what the registry already holds.
@@ -36,6 +37,9 @@ type repoState struct {
 	mu      sync.Mutex
 	present map[Hash]bool
 	tags    []tagState
+	// listed is the repository's tags at resolve time; nil when the
+	// registry did not list them.
+	listed map[string]bool
 }
 
 func (st *repoState) has(h Hash) bool {
@@ -60,8 +64,8 @@ type tagState struct {
 
 func (r *Remote) newSession(registry string) *session {
 	return &session{
-		r: r, registry: registry, rt: observer{r.transport},
-		clients: map[string]*repoClient{}, images: map[Hash]v1.Image{},
+		r: r, registry: registry, rt: limiter{next: r.transport, slots: make(chan struct{}, r.jobs)},
+		clients: map[string]*clientGroup{}, images: map[Hash]v1.Image{}, imgBlobs: map[Hash][]blob{},
 		stats: Stats{Registry: registry},
 	}
 }
@@ -72,24 +76,13 @@ func (s *session) count(f func(*Stats)) {
 	f(&s.stats)
 }
 
-func (s *session) getPusher() (*remote.Pusher, error) {
-	s.pusherOnce.Do(func() {
-		s.pusher, s.pusherErr = remote.NewPusher(
-			remote.WithAuthFromKeychain(s.r.keychain),
-			remote.WithTransport(s.rt),
-			remote.WithJobs(s.r.jobs),
-			remote.WithUserAgent(s.r.userAgent),
-			// Retries belong to the transport, which honours Retry-After.
-			remote.WithRetryPredicate(func(error) bool { return false }),
-			remote.WithRetryStatusCodes(),
-		)
-	})
-	return s.pusher, s.pusherErr
-}
-
-// publish resolves, then uploads blobs, puts platform manifests, indexes
-// and finally tags, each step only after the previous one is complete.
+// publish resolves, then pushes every repository at once (see push).
 func (s *session) publish(ctx context.Context, actions []Action, dry bool) (Result, error) {
+	// Read the store while the registry answers.
+	loaded := make(chan error, 1)
+	if !dry {
+		go func() { loaded <- s.preload(actions) }()
+	}
 	states, err := s.resolve(ctx, actions)
 	if err != nil {
 		return Result{}, err
@@ -98,24 +91,40 @@ func (s *session) publish(ctx context.Context, actions []Action, dry bool) (Resu
 	if dry {
 		return s.result(states, nil), nil
 	}
-	if err := s.uploadBlobs(ctx, states); err != nil {
-		return s.result(nil, nil), err
+	if err := <-loaded; err != nil {
+		return s.result(states, nil), err
 	}
-	if err := s.putManifests(ctx, states, false); err != nil {
-		return s.result(nil, nil), err
+	w := &written{m: map[*tagState]bool{}}
+	err = s.push(ctx, states, w)
+	res := s.result(states, w.snapshot())
+	s.mu.Lock()
+	res.Referrers = append(res.Referrers, s.referrers...)
+	err = errors.Join(append([]error{err}, s.attachErr...)...)
+	s.mu.Unlock()
+	sortReferrers(res.Referrers)
+	return res, err
+}
+
+// written records the tags a run wrote.
+type written struct {
+	mu sync.Mutex
+	m  map[*tagState]bool
+}
+
+func (w *written) set(ts *tagState) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.m[ts] = true
+}
+
+func (w *written) snapshot() map[*tagState]bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[*tagState]bool, len(w.m))
+	for k, v := range w.m {
+		out[k] = v
 	}
-	if err := s.putManifests(ctx, states, true); err != nil {
-		return s.result(nil, nil), err
-	}
-	// Dated tags first: a run stopped between the two leaves no floating
-	// tag on a digest without its dated tag.
-	written := map[*tagState]bool{}
-	for _, dated := range []bool{true, false} {
-		if err := s.putTags(ctx, states, dated, written); err != nil {
-			return s.result(states, written), err
-		}
-	}
-	return s.result(states, written), nil
+	return out
 }
 
 // result lists every tag of states: Unchanged when it was in place,
@@ -207,101 +216,41 @@ func (s *session) image(m Manifest) (v1.Image, error) {
 	return img, nil
 }
 
-// rawManifest is an index built by Plan, ready to put.
-type rawManifest struct {
-	raw  []byte
-	desc v1.Descriptor
-}
-
-func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
-func (r rawManifest) MediaType() (types.MediaType, error) { return r.desc.MediaType, nil }
-func (r rawManifest) Digest() (Hash, error)               { return r.desc.Digest, nil }
-func (r rawManifest) Size() (int64, error)                { return r.desc.Size, nil }
-
-func (s *session) taggable(m Manifest) (remote.Taggable, error) {
-	if m.IsIndex() {
-		return rawManifest{raw: m.Raw, desc: m.Descriptor}, nil
-	}
-	return s.image(m)
-}
-
-// putManifests puts the missing image manifests (indexes false) or
-// indexes (true) by digest.
-func (s *session) putManifests(ctx context.Context, states []*repoState, indexes bool) error {
-	p := newPool(ctx, s.r.jobs)
-	for _, st := range states {
-		for _, m := range st.a.Manifests {
-			if m.IsIndex() != indexes || st.has(m.Descriptor.Digest) {
+// preload reads the images of actions and their blobs from the store.
+func (s *session) preload(actions []Action) error {
+	for _, a := range actions {
+		for _, m := range a.Manifests {
+			if m.IsIndex() {
 				continue
 			}
-			p.Go(func(ctx context.Context) error {
-				pusher, err := s.getPusher()
-				if err != nil {
-					return err
-				}
-				t, err := s.taggable(m)
-				if err != nil {
-					return err
-				}
-				ref := st.repo.Digest(m.Descriptor.Digest.String())
-				if err := pusher.Put(ctx, ref, t); err != nil {
-					return fmt.Errorf("putting manifest %s: %w", ref, err)
-				}
-				st.add(m.Descriptor.Digest)
-				s.count(func(st *Stats) { st.ManifestsPushed++ })
-				s.r.logf("%s: put %s %s (%s)", st.repo, kind(m), short(m.Descriptor.Digest), m.Group)
-				return nil
-			})
+			if _, err := s.blobsOf(m); err != nil {
+				return err
+			}
 		}
 	}
-	return p.Wait()
+	return nil
 }
 
-// putTags points the dated (or the other) tags that need it at their
-// manifests, recording each one written in written.
-func (s *session) putTags(ctx context.Context, states []*repoState, dated bool, written map[*tagState]bool) error {
-	var mu sync.Mutex
-	p := newPool(ctx, s.r.jobs)
-	for _, st := range states {
-		byDigest := map[Hash]Manifest{}
-		for _, m := range st.a.Manifests {
-			byDigest[m.Descriptor.Digest] = m
-		}
-		for i := range st.tags {
-			ts := &st.tags[i]
-			if !ts.write || ts.Dated != dated {
-				continue
-			}
-			p.Go(func(ctx context.Context) error {
-				pusher, err := s.getPusher()
-				if err != nil {
-					return err
-				}
-				m, ok := byDigest[ts.Digest]
-				if !ok {
-					return fmt.Errorf("tag %s: no manifest %s in the plan", ts.name, ts.Digest)
-				}
-				t, err := s.taggable(m)
-				if err != nil {
-					return err
-				}
-				if err := pusher.Put(ctx, st.repo.Tag(ts.name), t); err != nil {
-					return fmt.Errorf("tagging %s:%s: %w", st.repo, ts.name, err)
-				}
-				mu.Lock()
-				written[ts] = true
-				mu.Unlock()
-				s.count(func(st *Stats) { st.TagsWritten++ })
-				moved := ""
-				if ts.current != (Hash{}) {
-					moved = " (was " + short(ts.current) + ")"
-				}
-				s.r.logf("%s:%s -> %s%s", st.repo, ts.name, short(ts.Digest), moved)
-				return nil
-			})
-		}
+// blobsOf returns the config and distributable layers of image m.
+func (s *session) blobsOf(m Manifest) ([]blob, error) {
+	h := m.Descriptor.Digest
+	s.mu.Lock()
+	bs, ok := s.imgBlobs[h]
+	s.mu.Unlock()
+	if ok {
+		return bs, nil
 	}
-	return p.Wait()
+	img, err := s.image(m)
+	if err != nil {
+		return nil, err
+	}
+	if bs, err = imageBlobs(img); err != nil {
+		return nil, fmt.Errorf("reading %s from the store: %w", m.Entry.Name(), err)
+	}
+	s.mu.Lock()
+	s.imgBlobs[h] = bs
+	s.mu.Unlock()
+	return bs, nil
 }
 
 func kind(m Manifest) string {

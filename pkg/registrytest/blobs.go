@@ -103,12 +103,17 @@ func (b *Blobs) mount(from, repo string, h v1.Hash) bool {
 // of a /v2/ request path, and the rest after the kind.
 func splitPath(p string) (repo, kind, rest string) {
 	p = strings.TrimPrefix(p, "/v2/")
-	for _, k := range []string{"/blobs/", "/manifests/"} {
-		if i := strings.LastIndex(p, k); i > 0 {
-			return p[:i], strings.Trim(k, "/"), p[i+len(k):]
+	// The last of the two wins: a repository may be named .../blobs.
+	at, k := -1, ""
+	for _, kk := range []string{"/blobs/", "/manifests/"} {
+		if i := strings.LastIndex(p, kk); i > at {
+			at, k = i, kk
 		}
 	}
-	return "", "", ""
+	if at <= 0 {
+		return "", "", ""
+	}
+	return p[:at], strings.Trim(k, "/"), p[at+len(k):]
 }
 
 // middleware adds cross-repository mounts and refuses image manifests whose

@@ -22,6 +22,8 @@ type Registry struct {
 	blobs    *Blobs
 	log      *Log
 	requests atomic.Int64
+	kinds    kindCounts
+	inflight atomic.Int64
 	toks     tokens
 	faulter  *faulter
 	calm     atomic.Bool
@@ -173,7 +175,10 @@ func New(opts ...Option) (*Registry, error) {
 
 // ServeHTTP implements http.Handler.
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.inflight.Add(1)
+	defer r.inflight.Add(-1)
 	n := r.requests.Add(1)
+	r.kinds.add(Classify(req))
 	if r.o.hook != nil {
 		r.o.hook(n, req)
 	}
@@ -185,6 +190,15 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.handler.ServeHTTP(w, req)
+}
+
+// WaitIdle waits until no request is being handled, e.g. after a client
+// gave up on requests the registry still finishes (and commits), before a
+// test looks at what is there or starts the client again.
+func (r *Registry) WaitIdle() {
+	for r.inflight.Load() > 0 {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // Log returns the log of requests that reached the registry (past faults

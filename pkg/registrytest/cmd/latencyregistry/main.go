@@ -2,7 +2,11 @@
 // blobs with cross-repository mounts, see pkg/registrytest) on 127.0.0.1
 // with a fixed delay before every request, for benchmarks. It writes its
 // address to -addr-file once listening, and on SIGINT or SIGTERM (or after
-// -timeout) writes what it received to -stats as JSON and exits.
+// -timeout) writes what it received to -stats as JSON and exits: totals,
+// and requests by kind (ping, token, HEAD manifest, POST mount, PATCH
+// upload, ...; see registrytest.Classify). With -trace it also writes one
+// line per request (start and end in ms since the first request, kind,
+// method, path, status) to find a client's critical path.
 package main
 
 import (
@@ -29,6 +33,8 @@ type Stats struct {
 	ManifestPuts  int   `json:"manifestPuts"`
 	// DuplicateUploads counts uploads of a blob beyond its first.
 	DuplicateUploads int `json:"duplicateUploads"`
+	// RequestKinds counts requests by kind (registrytest.Classify).
+	RequestKinds map[string]int `json:"requestKinds"`
 }
 
 func main() {
@@ -37,14 +43,15 @@ func main() {
 	statsFile := flag.String("stats", "", "write the stats here on exit (default stdout)")
 	latency := flag.Duration("latency", 20*time.Millisecond, "delay before every request")
 	timeout := flag.Duration("timeout", 10*time.Minute, "exit after this long")
+	traceFile := flag.String("trace", "", "write one line per request here on exit: start_ms end_ms kind method path status")
 	flag.Parse()
-	if err := run(*addr, *addrFile, *statsFile, *latency, *timeout); err != nil {
+	if err := run(*addr, *addrFile, *statsFile, *traceFile, *latency, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "latencyregistry:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, addrFile, statsFile string, latency, timeout time.Duration) error {
+func run(addr, addrFile, statsFile, traceFile string, latency, timeout time.Duration) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
@@ -60,7 +67,12 @@ func run(addr, addrFile, statsFile string, latency, timeout time.Duration) error
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: reg, ReadHeaderTimeout: 30 * time.Second}
+	tr := &tracer{}
+	var h http.Handler = reg
+	if traceFile != "" {
+		h = tr.middleware(reg)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	if addrFile != "" {
 		if err := os.WriteFile(addrFile, []byte(ln.Addr().String()), 0o644); err != nil {
@@ -77,7 +89,13 @@ func run(addr, addrFile, statsFile string, latency, timeout time.Duration) error
 	defer cancel()
 	_ = srv.Shutdown(shut)
 
-	s := Stats{Requests: reg.Requests(), BytesUploaded: reg.Log().BytesUploaded(), ManifestPuts: len(reg.Log().ManifestPuts())}
+	if traceFile != "" {
+		if err := tr.write(traceFile); err != nil {
+			return err
+		}
+	}
+	s := Stats{Requests: reg.Requests(), BytesUploaded: reg.Log().BytesUploaded(), ManifestPuts: len(reg.Log().ManifestPuts()),
+		RequestKinds: reg.RequestKinds()}
 	for _, n := range reg.Log().BlobUploads() {
 		s.BlobUploads += n
 		s.DuplicateUploads += n - 1

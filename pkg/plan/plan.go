@@ -123,12 +123,10 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 	if err != nil {
 		return nil, err
 	}
-	var index *osindex.Client
+	r := &planRun{res: res, plan: &Plan{}}
 	if p.o.index != nil {
-		index = p.o.index.Session() // this run's index, not an earlier one's
+		r.index = p.o.index.Session() // this run's index, not an earlier one's
 	}
-	plan := &Plan{}
-	var checks []func(context.Context) error
 	var errs []error
 	for i := range targets {
 		t := &targets[i]
@@ -138,40 +136,7 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 			continue
 		}
 		for _, a := range t.Arches {
-			plan.Items = append(plan.Items, Item{Target: t.Name(), Runtime: t.Runtime.ID, Variant: t.Variant,
-				Platform: a.Platform(), Runner: Runners[a]})
-			idx := len(plan.Items) - 1
-			e, ok := stored[store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(a)}.Name()]
-			if !ok {
-				plan.Items[idx].Reasons = []Reason{{KindNew, "not in the store"}}
-				continue
-			}
-			plan.Items[idx].Reasons = compareInputs(t, rc.Digest, e)
-			if aptOSes[t.Spec.OS] && index != nil {
-				checks = append(checks, func(ctx context.Context) error {
-					rs, err := packages(ctx, index, e, a)
-					res.mu.Lock()
-					plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, rs...)
-					res.mu.Unlock()
-					return err
-				})
-			}
-			bases, why := p.bases(t, e)
-			if why != nil {
-				plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, *why)
-				continue
-			}
-			for _, b := range bases {
-				checks = append(checks, func(ctx context.Context) error {
-					r, err := res.moved(ctx, b, a)
-					if r != nil {
-						res.mu.Lock()
-						plan.Items[idx].Reasons = append(plan.Items[idx].Reasons, *r)
-						res.mu.Unlock()
-					}
-					return err
-				})
-			}
+			p.item(r, t, rc.Digest, a, stored)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -179,18 +144,69 @@ func (p *Planner) Plan(ctx context.Context, targets []catalog.Target) (*Plan, er
 	}
 	eg, egctx := errgroup.WithContext(ctx)
 	eg.SetLimit(p.o.jobs)
-	for _, c := range checks {
+	for _, c := range r.checks {
 		eg.Go(func() error { return c(egctx) })
 	}
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	for i := range plan.Items {
-		it := &plan.Items[i]
+	for i := range r.plan.Items {
+		it := &r.plan.Items[i]
 		sort.SliceStable(it.Reasons, func(a, b int) bool { return it.Reasons[a].Kind < it.Reasons[b].Kind })
 		it.Rebuild = len(it.Reasons) > 0
 	}
-	return plan, nil
+	return r.plan, nil
+}
+
+// planRun is one Plan call: the plan it fills and the checks that ask the
+// registries and package indexes, run concurrently once every item is in.
+type planRun struct {
+	res    *resolver
+	index  *osindex.Client
+	plan   *Plan
+	checks []func(context.Context) error
+}
+
+// add appends reasons to item idx; checks call it concurrently.
+func (r *planRun) add(idx int, reasons ...Reason) {
+	r.res.mu.Lock()
+	defer r.res.mu.Unlock()
+	r.plan.Items[idx].Reasons = append(r.plan.Items[idx].Reasons, reasons...)
+}
+
+// item adds t's item for a with what the store answers at once, and
+// queues the checks of its OS packages and base images.
+func (p *Planner) item(r *planRun, t *catalog.Target, digest string, a catalog.Arch, stored map[string]store.Entry) {
+	r.plan.Items = append(r.plan.Items, Item{Target: t.Name(), Runtime: t.Runtime.ID, Variant: t.Variant,
+		Platform: a.Platform(), Runner: Runners[a]})
+	idx := len(r.plan.Items) - 1
+	e, ok := stored[store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(a)}.Name()]
+	if !ok {
+		r.plan.Items[idx].Reasons = []Reason{{KindNew, "not in the store"}}
+		return
+	}
+	r.plan.Items[idx].Reasons = compareInputs(t, digest, e)
+	if aptOSes[t.Spec.OS] && r.index != nil {
+		r.checks = append(r.checks, func(ctx context.Context) error {
+			rs, err := packages(ctx, r.index, e, a)
+			r.add(idx, rs...)
+			return err
+		})
+	}
+	bases, why := p.bases(t, e)
+	if why != nil {
+		r.plan.Items[idx].Reasons = append(r.plan.Items[idx].Reasons, *why)
+		return
+	}
+	for _, b := range bases {
+		r.checks = append(r.checks, func(ctx context.Context) error {
+			reason, err := r.res.moved(ctx, b, a)
+			if reason != nil {
+				r.add(idx, *reason)
+			}
+			return err
+		})
+	}
 }
 
 // compareInputs compares the inputs digest and the RIC pin with the

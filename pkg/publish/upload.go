@@ -1,11 +1,9 @@
 package publish
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sync"
@@ -13,70 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
-
-// smallBlob is the size up to which a blob is sent in the POST that opens
-// its upload (the OCI "single POST" upload): one request instead of two
-// where the registry supports it, and little sent twice where it does not.
-const smallBlob = 64 << 10
-
-type blob struct {
-	digest Hash
-	size   int64
-	// open returns the blob's bytes (a layer's compressed form).
-	open func() (io.ReadCloser, error)
-	// fresh: content made for this run (an artifact's layer), sent
-	// without asking first whether the registry has it.
-	fresh bool
-}
-
-func layerBlob(l v1.Layer) (blob, error) {
-	d, err := l.Digest()
-	if err != nil {
-		return blob{}, err
-	}
-	size, err := l.Size()
-	if err != nil {
-		return blob{}, err
-	}
-	return blob{digest: d, size: size, open: l.Compressed}, nil
-}
-
-func bytesBlob(b []byte) blob {
-	h, n, _ := v1.SHA256(bytes.NewReader(b))
-	return blob{digest: h, size: n, open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
-}
-
-// imageBlobs returns the config and the distributable layers of img.
-func imageBlobs(img v1.Image) ([]blob, error) {
-	cl, err := partial.ConfigLayer(img)
-	if err != nil {
-		return nil, err
-	}
-	ls, err := img.Layers()
-	if err != nil {
-		return nil, err
-	}
-	var out []blob
-	for _, l := range append([]v1.Layer{cl}, ls...) {
-		mt, err := l.MediaType()
-		if err != nil {
-			return nil, err
-		}
-		if !mt.IsDistributable() {
-			continue
-		}
-		b, err := layerBlob(l)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
 
 // blobs makes sure each blob is sent to each repository at most once per
 // session: the blob's home repository (the first one of the plan that
@@ -235,10 +171,7 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 			return "present", err
 		}
 	}
-	single := false
-	if q.Get("mount") == "" {
-		single = s.blobs.singlePOST(ctx, b.size)
-	}
+	single := q.Get("mount") == "" && s.blobs.singlePOST(ctx, b.size)
 	if single {
 		q.Set("digest", b.digest.String())
 		if s.blobs.single.Load() == 0 {
@@ -250,28 +183,13 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	var resp *http.Response
-	if single {
-		resp, err = s.sendBlob(ctx, c, http.MethodPost, u, b)
-	} else {
-		req, rerr := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
-		if rerr != nil {
-			return "", rerr
-		}
-		resp, err = c.Do(req)
-	}
+	status, loc, err := s.postUpload(ctx, c, u, b, single)
 	if err != nil {
 		return "", err
 	}
-	loc := resp.Header.Get("Location")
-	status := resp.StatusCode
-	err = transport.CheckError(resp, http.StatusCreated, http.StatusAccepted)
-	resp.Body.Close()
-	if err != nil {
-		return "", err
-	}
+	mount := q.Get("mount") != ""
 	switch {
-	case status == http.StatusCreated && q.Get("mount") != "":
+	case status == http.StatusCreated && mount:
 		return "mounted", nil
 	case status == http.StatusCreated && single:
 		s.blobs.learn(1)
@@ -283,18 +201,47 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 	if single {
 		s.blobs.learn(-1)
 	}
-	if q.Get("mount") != "" {
+	if mount {
 		s.blobs.noMount.Store(true)
 		// The registry did not mount: the blob may be there already.
 		if ok, err := s.hasBlob(ctx, c, repo, b.digest); err != nil || ok {
 			return "present", err
 		}
 	}
+	return s.commitUpload(ctx, c, u, loc, b)
+}
+
+// postUpload opens an upload with a POST to u, carrying b when single;
+// it returns the status (201 or 202) and the Location header.
+func (s *session) postUpload(ctx context.Context, c *http.Client, u string, b blob, single bool) (int, string, error) {
+	var resp *http.Response
+	var err error
+	if single {
+		resp, err = s.sendBlob(ctx, c, http.MethodPost, u, b)
+	} else {
+		req, rerr := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+		if rerr != nil {
+			return 0, "", rerr
+		}
+		resp, err = c.Do(req)
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusCreated, http.StatusAccepted); err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, resp.Header.Get("Location"), nil
+}
+
+// commitUpload puts b to the upload session the POST to u opened at loc.
+func (s *session) commitUpload(ctx context.Context, c *http.Client, u, loc string, b blob) (string, error) {
 	put, err := commitURL(u, loc, b.digest)
 	if err != nil {
 		return "", err
 	}
-	resp, err = s.sendBlob(ctx, c, http.MethodPut, put, b)
+	resp, err := s.sendBlob(ctx, c, http.MethodPut, put, b)
 	if err != nil {
 		return "", err
 	}

@@ -3,12 +3,16 @@ package build_test
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -19,18 +23,22 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex/apttest"
+	"github.com/lambdaimg/lambdaimg/pkg/pipeline"
 	"github.com/lambdaimg/lambdaimg/pkg/plan"
+	pub "github.com/lambdaimg/lambdaimg/pkg/publish"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 )
 
 // TestNewPackageVersionIsBuilt builds an image whose base's only APT
-// source is a repository on 127.0.0.1 serving lambdaimg-hello 1; then the
-// repository serves 2: plan names the target and the package, and the
-// rebuild installs 2 (BuildKit's cached install step did not hide it);
-// after it, plan and build see nothing to do. A first build into a fresh
-// store, BuildKit's cache warm, installs the newest version too.
+// source is a repository on 127.0.0.1 serving lambdaimg-hello 1, and
+// pushes it; then the repository serves 2: plan names the target and the
+// package, the rebuild installs 2 (BuildKit's cached install step did not
+// hide it), and its push adds a dated tag and the SBOM and changelog
+// referrers (lambdaimg-hello 1 → 2); after it, plan and build see nothing
+// to do. A first build into a fresh store, BuildKit's cache warm, installs
+// the newest version too.
 func TestNewPackageVersionIsBuilt(t *testing.T) {
 	e := setup(t)
 	repo := apttest.Start(t, "lambdaimg")
@@ -83,6 +91,11 @@ runtimes:
 	if got := installed(t, st, ref); got != "1" {
 		t.Fatalf("first build: lambdaimg-hello %q installed, want 1", got)
 	}
+	pushStore(t, st)
+	v1Digest := mustHead(t, pushedRepo()+":al2023-debian-x86_64")
+	if want := storedDigest(t, st, ref); v1Digest != want {
+		t.Errorf("first push: al2023-debian-x86_64 names %s, want the stored %s", v1Digest, want)
+	}
 	if err := planFor().Err(); err != nil {
 		t.Errorf("nothing changed: plan says %v", err)
 	}
@@ -108,8 +121,42 @@ runtimes:
 	}
 	// The changelog push attaches says the same.
 	changed := inventory.Diff(before, inventoryOf(t, st, ref)).Changed
-	if diff := cmp.Diff([]inventory.PackageChange{{Name: "lambdaimg-hello", Arch: "all", Old: "1", New: "2"}}, changed); diff != "" {
+	wantChanged := []inventory.PackageChange{{Name: "lambdaimg-hello", Arch: "all", Old: "1", New: "2"}}
+	if diff := cmp.Diff(wantChanged, changed); diff != "" {
 		t.Errorf("changelog packages (-want +got):\n%s", diff)
+	}
+	// The push: a new dated tag for the new digest (the day's first names
+	// the old one still: dated tags never move), the floating tags moved,
+	// and the SBOM and changelog attached to the new image.
+	pushStore(t, st)
+	v2Digest := storedDigest(t, st, ref)
+	if v2Digest == v1Digest {
+		t.Fatalf("the rebuild stored the digest pushed first, %s", v1Digest)
+	}
+	for _, c := range []struct{ tag, want string }{
+		{"al2023.2026.11.24-debian-x86_64", v1Digest},
+		{"al2023.2026.11.24-debian", v1Digest},
+		{"al2023.2026.11.24.2-debian-x86_64", v2Digest},
+		{"al2023.2026.11.24.2-debian", v2Digest},
+		{"al2023-debian-x86_64", v2Digest},
+		{"al2023-debian", v2Digest},
+	} {
+		d, err := remote.Head(mustParse(t, pushedRepo()+":"+c.tag))
+		if err != nil {
+			t.Errorf("second push: %s: %v", c.tag, err)
+		} else if got := d.Digest.String(); got != c.want {
+			t.Errorf("second push: %s names %s, want %s", c.tag, got, c.want)
+		}
+	}
+	cl, md := pushedChangelog(t, pushedRepo()+"@"+v2Digest)
+	if diff := cmp.Diff(wantChanged, cl.Changed); diff != "" {
+		t.Errorf("pushed changelog packages (-want +got):\n%s", diff)
+	}
+	if !strings.HasSuffix(cl.Old, "@"+v1Digest) {
+		t.Errorf("pushed changelog is against %s, want the image pushed first (%s)", cl.Old, v1Digest)
+	}
+	if row := "| upgraded | `lambdaimg-hello` | `1` | `2` |"; !strings.Contains(md, row) {
+		t.Errorf("pushed changelog's Markdown lacks %q:\n%s", row, md)
 	}
 	if err := planFor().Err(); err != nil {
 		t.Errorf("after the rebuild: plan says %v, want nothing to rebuild", err)
@@ -139,6 +186,124 @@ runtimes:
 	if got := installed(t, fresh, ref); got != "3" {
 		t.Errorf("first build into a fresh store: lambdaimg-hello %q installed, want 3", got)
 	}
+}
+
+// pushedRepo is where pushStore publishes provided.al2023's images.
+func pushedRepo() string { return registryHost + "/aptpush/provided" }
+
+// pushDay is the clock of pushStore: both pushes are on one day.
+var pushDay = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+// pushStore publishes the store the way `lambdaimg push` does: verified,
+// with the SBOM and changelog attached.
+func pushStore(t *testing.T, st *store.Store) {
+	t.Helper()
+	_, err := pipeline.Publish(context.Background(), pipeline.PublishRequest{
+		StoreDir:   st.Dir(),
+		Registries: []string{registryHost + "/aptpush"},
+		Log:        testWriter{t},
+		Now:        func() time.Time { return pushDay },
+	})
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+}
+
+func storedDigest(t *testing.T, st *store.Store, ref store.Ref) string {
+	t.Helper()
+	e, _ := storedImage(t, st, ref)
+	return e.Descriptor.Digest.String()
+}
+
+// mustHead returns the digest a tag names in the registry.
+func mustHead(t *testing.T, s string) string {
+	t.Helper()
+	d, err := remote.Head(mustParse(t, s))
+	if err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+	return d.Digest.String()
+}
+
+func mustParse(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// pushedChangelog returns the changelog attached to the image s
+// (repo@digest), JSON and Markdown, found as ggcr finds referrers: by the
+// referrers API, else the sha256-<digest> tag. The image must have an SBOM
+// attached too.
+func pushedChangelog(t *testing.T, s string) (inventory.Changelog, string) {
+	t.Helper()
+	d, ok := mustParse(t, s).(name.Digest)
+	if !ok {
+		t.Fatalf("%s names no digest", s)
+	}
+	idx, err := remote.Referrers(d)
+	if err != nil {
+		t.Fatalf("referrers of %s: %v", s, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	var changelog *v1.Descriptor
+	for i, m := range im.Manifests {
+		kinds = append(kinds, m.ArtifactType)
+		if m.ArtifactType == pub.ChangelogArtifactType {
+			changelog = &im.Manifests[i]
+		}
+	}
+	slices.Sort(kinds)
+	if diff := cmp.Diff([]string{pub.SBOMArtifactType, pub.ChangelogArtifactType}, kinds); diff != "" {
+		t.Errorf("referrers of %s (-want +got):\n%s", s, diff)
+	}
+	if changelog == nil {
+		t.Fatalf("no changelog refers to %s", s)
+	}
+	art, err := remote.Image(d.Context().Digest(changelog.Digest.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := art.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl inventory.Changelog
+	var md string
+	for _, l := range layers {
+		mt, err := l.MediaType()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := l.Compressed() // the blob as pushed: these layers are not compressed
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch mt {
+		case pub.ChangelogArtifactType:
+			if err := json.Unmarshal(data, &cl); err != nil {
+				t.Fatalf("changelog JSON: %v\n%s", err, data)
+			}
+		case "text/markdown":
+			md = string(data)
+		}
+	}
+	if cl.New == "" || md == "" {
+		t.Fatalf("the changelog artifact of %s lacks its JSON or Markdown", s)
+	}
+	return cl, md
 }
 
 // aptLayer makes sources.list the image's only APT source.

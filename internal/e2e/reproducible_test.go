@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -248,9 +249,13 @@ func unreproducibleFiles(t *testing.T, img v1.Image) []string {
 			}
 			if strings.HasPrefix(name, "var/runtime/") && strings.HasSuffix(name, ".pyc") {
 				// PEP 552: flags 0 is a timestamp pyc; bit 0 a hash-based one.
-				var hdr [8]byte
-				if _, err := io.ReadFull(tr, hdr[:]); err != nil || hdr[4]&1 == 0 {
+				data, err := io.ReadAll(tr)
+				if err != nil || len(data) < 8 || data[4]&1 == 0 {
 					out = append(out, fmt.Sprintf("%s: a timestamp .pyc (the build's time, stale once file times are clamped)", name))
+				}
+				// pip install --target compiles in /tmp/pip-target-<random>.
+				if bytes.Contains(data, []byte("/tmp/pip-")) {
+					out = append(out, fmt.Sprintf("%s: a .pyc compiled under a temporary directory (its random name)", name))
 				}
 			}
 		}

@@ -106,21 +106,23 @@ func TestRuntimesDebian(t *testing.T) {
 			}
 			testenv.PushStandIns(t, bases, pulls)
 			storeDir := t.TempDir()
-			args := []string{"test", "--os", "debian", "--platform", g.platform, "--store", storeDir,
+			// What shapes the images; checkRebuild builds with the same.
+			buildFlags := []string{"--os", "debian", "--platform", g.platform,
 				"--registry-mirror", "docker.io=" + bases, "--rie", rie, "--ca-bundle", caBundle,
-				"--progress", "plain", "--helper", helper, "--extension", filepath.Join(samples, "layer"), "-o", "json"}
+				"--progress", "plain", "--extension", filepath.Join(samples, "layer")}
 			if addr := os.Getenv("LAMBDAIMG_TEST_BUILDKIT"); addr != "" {
-				args = append(args, "--addr", addr)
-			}
-			for _, r := range g.runtimes {
-				args = append(args, "--runtime", r)
+				buildFlags = append(buildFlags, "--addr", addr)
 			}
 			// The sample layer carries libraries only; a real extension
 			// (the one pkg/build tests) goes with it, so that both kinds of
 			// /opt content are in every image.
 			ext := filepath.Join(t.TempDir(), "go-ext")
 			testenv.GoBuild(t, filepath.Join(testenv.Root(t), "testdata", "extensions", "go-ext"), g.platform[len("linux/"):], ext)
-			args = append(args, "--extension", ext)
+			buildFlags = append(buildFlags, "--extension", ext)
+			args := append([]string{"test", "--store", storeDir, "--helper", helper, "-o", "json"}, buildFlags...)
+			for _, r := range g.runtimes {
+				args = append(args, "--runtime", r)
+			}
 			if g.java {
 				args = append(args, "--handler", filepath.Join(samples, "java"))
 			}
@@ -165,6 +167,15 @@ func TestRuntimesDebian(t *testing.T) {
 			}
 			if t.Failed() {
 				t.Logf("stdout:\n%s\nstderr (last 200 lines):\n%s", out, tail(errOut, 200))
+				return
+			}
+			// The images this run built are the first build of the
+			// reproducibility check: one Python and one Node.js target are
+			// built again without any cache and must come out the same.
+			if g.platform == "linux/amd64" && !g.java {
+				began := time.Now()
+				checkRebuild(t, storeDir, buildFlags)
+				t.Logf("the reproducibility check took %s", time.Since(began).Round(time.Second))
 			}
 		})
 	}

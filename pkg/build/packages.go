@@ -27,12 +27,13 @@ const PackageIndexArg = "PACKAGE_INDEX"
 var aptOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true}
 
 // packageIndexes works out PackageIndexArg of every job before they
-// start (each source's Release is read once). Without BuildKit's cache
-// the package steps run anyway: nothing is read.
+// start (each source's Release is read once). BuildKit writes a RUN step's
+// build arguments into the image's history, so the value is part of the
+// image: a --no-cache build sets it too, and so gives the digest a cached
+// build of the same inputs gives. Without BuildKit's cache there is no
+// cached step to keep honest, so there an index that cannot be read only
+// leaves the argument empty (the image then differs in its history).
 func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*render.Context]*prepared) {
-	if b.opts.NoCache {
-		return
-	}
 	for _, j := range jobs {
 		if !aptOSes[j.Context.Target.Spec.OS] {
 			continue
@@ -41,6 +42,10 @@ func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*ren
 		srcs, err := b.aptSources(ctx, j, p)
 		if err == nil && len(srcs) > 0 {
 			p.index[j.Arch], err = b.index.State(ctx, srcs, j.Arch.GoArch())
+		}
+		if err != nil && b.opts.NoCache {
+			p.index[j.Arch] = ""
+			continue
 		}
 		if err != nil {
 			p.indexErr[j.Arch] = fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; lambdaimg reads the image's APT sources (and, before a first build, its base image) from this machine, not through BuildKit: make them reachable from here (--apt-mirror, --registry-mirror), or build with --no-cache", err)

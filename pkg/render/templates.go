@@ -160,24 +160,43 @@ func concat(lists ...[]string) []string {
 // are built on AL2023 minimal, which has microdnf rather than dnf.
 func installAWS(os string, pkgs []string) (string, error) {
 	if catalog.OS(os) == catalog.AL2023 && len(pkgs) > 0 {
-		return packager{install: "microdnf install -y", clean: "microdnf clean all"}.command(pkgs), nil
+		return packager{install: "microdnf install -y", clean: []string{"microdnf clean all"}}.command(pkgs), nil
 	}
 	return install(os, pkgs)
 }
 
 // packager is how one OS installs packages: an optional step before
-// (refreshing the index), the install command and the cleanup after it, in
-// the same step so that no cache reaches a layer.
-type packager struct{ update, install, clean string }
+// (refreshing the index), the install command and the cleanup steps after
+// it, in the same RUN so that no cache reaches a layer.
+type packager struct {
+	update, install string
+	clean           []string
+}
 
 var packagers = map[catalog.OS]packager{
-	catalog.Debian:   {"apt-get update", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends", "rm -rf /var/lib/apt/lists/*"},
-	catalog.Ubuntu:   {"apt-get update", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends", "rm -rf /var/lib/apt/lists/*"},
-	catalog.Alpine:   {"", "apk add --no-cache", ""},
-	catalog.AL2023:   {"", "dnf install -y", "dnf clean all && rm -rf /var/cache/dnf"},
-	catalog.CentOS:   {"", "dnf install -y", "dnf clean all && rm -rf /var/cache/dnf"},
-	catalog.AL2:      {"", "yum install -y", "yum clean all && rm -rf /var/cache/yum"},
-	catalog.AL201803: {"", "yum install -y", "yum clean all && rm -rf /var/cache/yum"},
+	catalog.Debian:   {"apt-get update", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends", aptClean},
+	catalog.Ubuntu:   {"apt-get update", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends", aptClean},
+	catalog.Alpine:   {"", "apk add --no-cache", nil},
+	catalog.AL2023:   {"", "dnf install -y", []string{"dnf clean all && rm -rf /var/cache/dnf"}},
+	catalog.CentOS:   {"", "dnf install -y", []string{"dnf clean all && rm -rf /var/cache/dnf"}},
+	catalog.AL2:      {"", "yum install -y", []string{"yum clean all && rm -rf /var/cache/yum"}},
+	catalog.AL201803: {"", "yum install -y", []string{"yum clean all && rm -rf /var/cache/yum"}},
+}
+
+// aptClean removes, after an APT install, what would make two builds of
+// the same packages differ (the "packages" partial says why in the
+// Dockerfile): the downloaded .debs and APT's binary caches
+// (pkgcache.bin and srcpkgcache.bin, stamped with the index files' times;
+// apt-get clean), the package index, APT's logs (history.log and term.log
+// hold the start and end dates, eipp.log.xz the solver's request with its
+// date), dpkg's and update-alternatives' logs (a timestamp per line),
+// ldconfig's aux-cache (the inode numbers and change times of the
+// libraries it scanned; ld.so.cache itself is what the loader reads and
+// stays) and debconf's backups of its database from before the install.
+var aptClean = []string{
+	"apt-get clean && rm -rf /var/lib/apt/lists/*",
+	"rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log",
+	"rm -f /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old",
 }
 
 // install returns the shell command that installs pkgs on os, cleaning the
@@ -214,9 +233,7 @@ func (p packager) command(pkgs []string) string {
 		line = p.install + " \\\n        " + strings.Join(wrap(pkgs, packagesWidth), " \\\n        ")
 	}
 	steps = append(steps, line)
-	if p.clean != "" {
-		steps = append(steps, p.clean)
-	}
+	steps = append(steps, p.clean...)
 	if one := strings.Join(steps, " && "); len(one) <= inlineWidth {
 		return one
 	}

@@ -86,7 +86,6 @@ func TestRuntimesDebian(t *testing.T) {
 	helper := testenv.Helper(t)
 	c, tm := loadCatalog(t)
 
-	bases := testenv.Registry(t)
 	samples := buildSamples(t)
 	caBundle, caNeedle := testBundle(t)
 
@@ -104,6 +103,11 @@ func TestRuntimesDebian(t *testing.T) {
 				}
 				testenv.Pulls(pulls, &tg, dockerfile(t, ctx))
 			}
+			// A registry per group: groups push other architectures under
+			// the same names, and a later push would replace an earlier
+			// group's image while that group still pulls it (its --no-cache
+			// rebuild found an arm64-only base in a shared one).
+			bases := testenv.Registry(t)
 			testenv.PushStandIns(t, bases, pulls)
 			storeDir := t.TempDir()
 			// What shapes the images; checkRebuild builds with the same.

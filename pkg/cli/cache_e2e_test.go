@@ -109,11 +109,14 @@ var (
 	// imageStep names a step of the Dockerfile's image stage, e.g.
 	// "[provided.al2023/debian linux/amd64] [image 2/6] COPY ...".
 	imageStep = regexp.MustCompile(`\[image \d+/\d+\] `)
+	// remoteLayer is a blob a step fetched, e.g. "sha256:5fa6… 3.80MB /
+	// 3.80MB 0.0s done": a step that ran fetches none.
+	remoteLayer = regexp.MustCompile(`^sha256:[0-9a-f]{64} `)
 )
 
 // imageSteps reads BuildKit's plain progress output and says, for every
 // step of the image stage after its FROM (by name), whether BuildKit
-// reported it CACHED.
+// reported it CACHED or fetched its result from the cache.
 func imageSteps(progress string) map[string]bool {
 	names := map[string]string{} // step number -> its name
 	cached := map[string]bool{}
@@ -123,7 +126,9 @@ func imageSteps(progress string) map[string]bool {
 			continue
 		}
 		switch id, text := m[1], m[2]; {
-		case text == "CACHED":
+		case text == "CACHED", remoteLayer.MatchString(text):
+			// The last step's result is often not reported CACHED but
+			// fetched: its layers come from the registry cache.
 			cached[id] = true
 		case strings.HasPrefix(text, "[") && names[id] == "":
 			names[id] = text

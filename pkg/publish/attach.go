@@ -222,7 +222,6 @@ func artifact(artifactType types.MediaType, created time.Time, subj v1.Descripto
 	blobs := []blob{cfg}
 	for _, l := range layers {
 		b := bytesBlob(l.data)
-		b.fresh = true
 		blobs = append(blobs, b)
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: l.mediaType, Digest: b.digest, Size: b.size})
 	}

@@ -18,9 +18,6 @@ type blob struct {
 	size   int64
 	// open returns the blob's bytes (a layer's compressed form).
 	open func() (io.ReadCloser, error)
-	// fresh: content made for this run (an artifact's layer), sent
-	// without asking first whether the registry has it.
-	fresh bool
 }
 
 func layerBlob(l v1.Layer) (blob, error) {

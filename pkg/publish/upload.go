@@ -165,7 +165,9 @@ func (s *session) uploadOnce(ctx context.Context, repo name.Repository, b blob, 
 		// A mount answers whether the blob is there too: no HEAD.
 		q.Set("mount", b.digest.String())
 		q.Set("from", from.RepositoryStr())
-	} else if !b.fresh {
+	} else {
+		// Asked even for an artifact's layer made in this run: a run
+		// interrupted after sending it must not send it again.
 		ok, err := s.hasBlob(ctx, c, repo, b.digest)
 		if err != nil || ok {
 			return "present", err

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # install-buildkit.sh: installs what real BuildKit builds need on a Debian
 # bookworm machine (root, no Docker engine, no systemd):
-#   - apt packages: runc, debootstrap, qemu-user-static, binfmt-support, file
+#   - apt packages: runc, debootstrap, qemu-user-static, binfmt-support, file;
+#     and for the tests: jq and bash (the generated workflow's steps, which
+#     pkg/ci's tests run), dpkg-dev (dpkg-scanpackages, for the test APT
+#     repositories of pkg/osindex/apttest)
 #   - buildkitd + buildctl compiled from the Go module proxy (no prebuilt
 #     downloads) into $PREFIX/bin (default /usr/local/bin)
 #   - arm64 emulation: mounts binfmt_misc and enables qemu-aarch64
@@ -16,7 +19,7 @@ BUILDKIT_VERSION="v0.34.2"
 PREFIX="${PREFIX:-/usr/local}"
 BINDIR="$PREFIX/bin"
 REQUIRE_ARM64="${REQUIRE_ARM64:-0}"
-APT_PACKAGES=(runc debootstrap qemu-user-static binfmt-support file ca-certificates)
+APT_PACKAGES=(runc debootstrap qemu-user-static binfmt-support file ca-certificates jq bash dpkg-dev)
 
 log() { echo "install-buildkit: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lambdaimg/lambdaimg/internal/testenv"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -47,7 +48,7 @@ func runStep(t *testing.T, dir, script string, env ...string) (output, summary, 
 	t.Helper()
 	for _, tool := range []string{"bash", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: the workflow's steps need it", tool)
+			testenv.Unavailable(t, "%s is not installed: the workflow's steps need it (scripts/install-buildkit.sh installs it)", tool)
 		}
 	}
 	out, sum := filepath.Join(dir, "github-output"), filepath.Join(dir, "github-summary")

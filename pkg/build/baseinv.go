@@ -1,8 +1,14 @@
 package build
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 
 	"github.com/lambdaimg/lambdaimg/internal/memo"
 
@@ -17,23 +23,40 @@ import (
 // baseInventories reads the inventories of base images from their
 // registries (go-containerregistry, not BuildKit), each reference and
 // platform once per Build: which packages a base brings and which APT
-// sources it has.
+// sources it has. Each is kept in dir by the image's manifest digest, so
+// that a later Build reads only the manifest (an image's content does not
+// change under its digest); "" keeps nothing.
 type baseInventories struct {
-	m memo.Map[string, *inventory.Inventory]
+	m   memo.Map[string, *inventory.Inventory]
+	dir string
 }
 
 func newBaseInventories() *baseInventories {
-	return &baseInventories{}
+	return &baseInventories{dir: inventoryCacheDir()}
+}
+
+// inventoryCacheDir is where base inventories are kept:
+// $LAMBDAIMG_CACHE_DIR/inventories, else the user's cache directory's
+// lambdaimg/inventories.
+func inventoryCacheDir() string {
+	if d := os.Getenv("LAMBDAIMG_CACHE_DIR"); d != "" {
+		return filepath.Join(d, "inventories")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "lambdaimg", "inventories")
+	}
+	return ""
 }
 
 // get returns the inventory of ref (as pulled: mirrors applied) for arch.
 func (bi *baseInventories) get(ctx context.Context, ref string, arch catalog.Arch) (*inventory.Inventory, error) {
-	return bi.m.Do(ref+" "+string(arch), func() (*inventory.Inventory, error) { return readBase(ctx, ref, arch) })
+	return bi.m.Do(ref+" "+string(arch), func() (*inventory.Inventory, error) { return bi.read(ctx, ref, arch) })
 }
 
-// readBase reads the base image ref for arch with lambdaimg's registry
-// credentials and retries.
-func readBase(ctx context.Context, ref string, arch catalog.Arch) (*inventory.Inventory, error) {
+// read reads the base image ref for arch with lambdaimg's registry
+// credentials and retries: its manifest, then the inventory kept for its
+// digest, or else its layers.
+func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Arch) (*inventory.Inventory, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return nil, fmt.Errorf("base image %s: %w", ref, err)
@@ -48,6 +71,53 @@ func readBase(ctx context.Context, ref string, arch catalog.Arch) (*inventory.In
 	if err != nil {
 		return nil, registry.ScrubError(fmt.Errorf("reading the base image %s for its OS packages: %w", ref, err))
 	}
+	dgst, err := img.Digest()
+	if err != nil {
+		return nil, registry.ScrubError(fmt.Errorf("reading the base image %s for its OS packages: %w", ref, err))
+	}
+	kept := ""
+	if bi.dir != "" {
+		kept = filepath.Join(bi.dir, dgst.Algorithm, dgst.Hex+".json")
+	}
+	if inv, ok := readKept(kept); ok {
+		inv.Ref = ref
+		return inv, nil
+	}
 	inv, err := inventory.Read(ref, img, nil)
-	return inv, registry.ScrubError(err)
+	if err != nil {
+		return nil, registry.ScrubError(err)
+	}
+	keep(kept, inv)
+	return inv, nil
+}
+
+// readKept reads an inventory keep wrote; a missing or unreadable one is
+// not kept.
+func readKept(path string) (*inventory.Inventory, bool) {
+	if path == "" {
+		return nil, false
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	var inv inventory.Inventory
+	return &inv, json.Unmarshal(data, &inv) == nil
+}
+
+// keep writes inv to path (through a temporary file, so that a reader
+// never sees half of one); failing, it keeps nothing: the inventory is
+// read from the image again next time.
+func keep(path string, inv *inventory.Inventory) {
+	if path == "" {
+		return
+	}
+	data, err := json.Marshal(inv)
+	if err != nil {
+		return
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if fileutil.Write(tmp, bytes.NewReader(data), 0o644) != nil || os.Rename(tmp, path) != nil {
+		os.Remove(tmp)
+	}
 }

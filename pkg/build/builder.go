@@ -70,6 +70,7 @@ type prepared struct {
 	// (set before the jobs start; read-only after).
 	index    map[catalog.Arch]string
 	indexErr map[catalog.Arch]error
+	installs []string // what the Dockerfile's apt-get installs name
 }
 
 // Build runs every job and returns one result per job, in job order. One
@@ -157,6 +158,10 @@ func (b *Builder) prepare(j Job, workDir string) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
 	}
+	installs, err := AptInstalls(df)
+	if err != nil {
+		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
+	}
 	for k, v := range b.opts.BuildArgs { // an image given as a build argument
 		if _, ok := args[k]; ok {
 			args[k] = v
@@ -174,7 +179,7 @@ func (b *Builder) prepare(j Job, workDir string) (*prepared, error) {
 		}
 	}
 	p := &prepared{dir: dir, imageArgs: args, rie: map[string]string{},
-		index: map[catalog.Arch]string{}, indexErr: map[catalog.Arch]error{}}
+		index: map[catalog.Arch]string{}, indexErr: map[catalog.Arch]error{}, installs: installs}
 	if b.opts.RIEDir != "" && t.WithRIE() {
 		if p.rie, err = stageRIE(b.opts.RIEDir, workDir, t.Arches); err != nil {
 			return nil, err
@@ -227,7 +232,7 @@ func (b *Builder) buildOn(ctx context.Context, r Result, j Job, p *prepared, k s
 		r.FailedLines = failedLines(err)
 		return r
 	}
-	return b.store1(ctx, r, j, out, k, bases)
+	return b.store1(ctx, r, j, out, k, p.index[j.Arch], bases)
 }
 
 // reuse passes a stored, unchanged image through the gates again; one that
@@ -247,7 +252,7 @@ func (b *Builder) reuse(ctx context.Context, r Result, j Job, e store.Entry, img
 }
 
 // store1 gates the image built into the layout out and stores it.
-func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey string, bases map[string]Base) Result {
+func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey, pkgState string, bases map[string]Base) Result {
 	t := j.Context.Target
 	img, err := store.SingleImage(out)
 	if err != nil {
@@ -284,7 +289,7 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey str
 		ann[k] = v
 	}
 	if aptOSes[t.Spec.OS] {
-		if ann[labels.OSPackages], r.Note, err = b.recordPackages(ctx, j, bases["BASE_IMAGE"].Ref, img); err != nil {
+		if ann[labels.OSPackages], r.Note, err = b.recordPackages(ctx, j, bases["BASE_IMAGE"].Ref, pkgState, img); err != nil {
 			return r.fail(ctx, fmt.Errorf("recording the image's OS packages: %w", err))
 		}
 	}

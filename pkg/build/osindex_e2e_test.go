@@ -102,6 +102,16 @@ runtimes:
 	if r := mustBuild(t, b, js)[0]; r.Status != build.Unchanged {
 		t.Errorf("nothing changed: build %s (%s), want unchanged", r.Status, r.Reason)
 	}
+	// A package the image does not install moves in the index: still
+	// nothing to rebuild (the install steps are keyed on what they
+	// install, not on the whole index).
+	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "1"}, apttest.Pkg{Name: "lambdaimg-other", Version: "2"})
+	if err := planFor().Err(); err != nil {
+		t.Errorf("another package moved: plan says %v", err)
+	}
+	if r := mustBuild(t, b, js)[0]; r.Status != build.Unchanged {
+		t.Errorf("another package moved: build %s (%s), want unchanged", r.Status, r.Reason)
+	}
 
 	before := inventoryOf(t, st, ref)
 	repo.Publish(apttest.Pkg{Name: "lambdaimg-hello", Version: "2"})

@@ -15,19 +15,22 @@ import (
 
 // PackageIndexArg is the build argument the templates declare in each
 // stage of an APT-based OS that installs packages (templates/partials,
-// "package-index-arg"): the state of the package index
-// (osindex.Client.State) of the APT sources the target's stored image
-// uses, or, before there is one, those of its base image. As an ARG it is
-// in the environment of the stage's RUN steps, so BuildKit runs the
-// install steps again when a package of those sources changed instead of
-// reusing their cached layers.
+// "package-index-arg"): the state of what the Dockerfile's apt-get
+// installs would install now (osindex.InstallState): each package named
+// and what it depends on, with the candidate version the image's APT
+// sources offer, less what the base image has, plus every package the
+// stored image's own steps installed or upgraded (its record), at the
+// candidate version. As an ARG it is in the environment of the stage's
+// RUN steps, so BuildKit runs the install steps again when one of those
+// packages has a new version instead of reusing their cached layers; a
+// new version of any other package of the sources changes nothing.
 const PackageIndexArg = "PACKAGE_INDEX"
 
 // aptOSes are the OS families whose images carry a package record.
 var aptOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true}
 
 // packageIndexes works out PackageIndexArg of every job before they
-// start (each source's Release is read once). BuildKit writes a RUN step's
+// start (each source's index is read once). BuildKit writes a RUN step's
 // build arguments into the image's history, so the value is part of the
 // image: a --no-cache build sets it too, and so gives the digest a cached
 // build of the same inputs gives. Without BuildKit's cache there is no
@@ -39,45 +42,87 @@ func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*ren
 			continue
 		}
 		p := preps[j.Context]
-		srcs, err := b.aptSources(ctx, j, p)
-		if err == nil && len(srcs) > 0 {
-			p.index[j.Arch], err = b.index.State(ctx, srcs, j.Arch.GoArch())
-		}
-		if err != nil && b.opts.NoCache {
+		state, err := b.packageState(ctx, j, p)
+		switch {
+		case err == nil:
+			p.index[j.Arch] = state
+		case b.opts.NoCache:
 			p.index[j.Arch] = ""
-			continue
-		}
-		if err != nil {
+		default:
 			p.indexErr[j.Arch] = fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; lambdaimg reads the image's APT sources (and, before a first build, its base image) from this machine, not through BuildKit: make them reachable from here (--apt-mirror, --registry-mirror), or build with --no-cache", err)
 		}
 	}
 }
 
-// aptSources are the APT sources the stored image of j recorded, or else
-// (a first build, or one by an older lambdaimg) its base image's.
-func (b *Builder) aptSources(ctx context.Context, j Job, p *prepared) ([]osindex.Source, error) {
+// packageState is PackageIndexArg of j: "" when its Dockerfile installs
+// nothing with apt and its stored image recorded nothing installed.
+func (b *Builder) packageState(ctx context.Context, j Job, p *prepared) (string, error) {
+	srcs, rec, err := b.aptSources(ctx, j, p)
+	if err != nil || len(srcs) == 0 {
+		return "", err
+	}
+	names := append([]string(nil), p.installs...)
+	recorded := map[string]bool{}
+	if rec != nil {
+		for _, pkg := range rec.Installed() {
+			names, recorded[pkg.Name] = append(names, pkg.Name), true
+		}
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	// The index first (read once per session): when neither it nor the
+	// base can be read, its error is the one to fix.
+	if _, err := b.index.Candidates(ctx, srcs, j.Arch.GoArch()); err != nil {
+		return "", err
+	}
+	base, err := b.bases.get(ctx, p.imageArgs["BASE_IMAGE"], j.Arch)
+	if err != nil {
+		return "", err
+	}
+	inBase := map[string]bool{}
+	for _, pkg := range base.Packages {
+		inBase[pkg.Name] = true
+	}
+	installs, err := b.index.Installs(ctx, srcs, j.Arch.GoArch(), names, func(name string) bool {
+		return inBase[name] && !recorded[name]
+	})
+	if err != nil {
+		return "", err
+	}
+	return osindex.InstallState(installs), nil
+}
+
+// aptSources are the APT sources the stored image of j recorded, with
+// its record, or else (a first build, or one by an older lambdaimg) its
+// base image's.
+func (b *Builder) aptSources(ctx context.Context, j Job, p *prepared) ([]osindex.Source, *osindex.Record, error) {
 	t := j.Context.Target
 	e, stored, err := b.store.Get(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if raw, ok := e.Descriptor.Annotations[labels.OSPackages]; stored && ok {
 		rec, err := osindex.ParseRecord(raw)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return rec.SourceList()
+		srcs, err := rec.SourceList()
+		return srcs, rec, err
 	}
 	base, err := b.bases.get(ctx, p.imageArgs["BASE_IMAGE"], j.Arch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return osindex.ParseSourceFiles(base.AptSources)
+	srcs, err := osindex.ParseSourceFiles(base.AptSources)
+	return srcs, nil, err
 }
 
-// packagesCurrent reports whether the stored image e was built on the
-// package index state now: always for OSes without APT; never when e
-// records no state to compare.
+// packagesCurrent reports whether the stored image e was built with the
+// PackageIndexArg state: always for OSes without APT; never when e
+// records no package state (a record of an older lambdaimg holds the
+// whole index's state instead, which is not comparable) unless there is
+// none to have.
 func packagesCurrent(j Job, e store.Entry, state string) bool {
 	if !aptOSes[j.Context.Target.Spec.OS] {
 		return true
@@ -87,17 +132,17 @@ func packagesCurrent(j Job, e store.Entry, state string) bool {
 		return false
 	}
 	rec, err := osindex.ParseRecord(raw)
-	return err == nil && rec.State == state
+	return err == nil && rec.Installs == state
 }
 
 // recordPackages returns the package record of a built image (JSON, for
 // labels.OSPackages): its APT sources, the packages its own steps
 // installed or changed (those not in its base image at that version: a
-// rebuild moves only those; the base's move with the base) and the
-// sources' index state now. An index that cannot be read leaves the
-// state empty, so that the next build runs the install steps again, and
-// says so in the note.
-func (b *Builder) recordPackages(ctx context.Context, j Job, baseRef string, img v1.Image) (rec, note string, err error) {
+// rebuild moves only those; the base's move with the base), the
+// sources' index state now (plan reads the indexes only when it moved)
+// and installs, the PackageIndexArg it was built with. An index that
+// cannot be read leaves the index state empty, and says so in the note.
+func (b *Builder) recordPackages(ctx context.Context, j Job, baseRef, installs string, img v1.Image) (rec, note string, err error) {
 	inv, err := inventory.Read(j.Name(), img, nil)
 	if err != nil {
 		return "", "", err
@@ -110,9 +155,10 @@ func (b *Builder) recordPackages(ctx context.Context, j Job, baseRef string, img
 	if err != nil {
 		return "", "", fmt.Errorf("reading the image's APT sources: %w", err)
 	}
+	r.Installs = installs
 	if srcs, err := r.SourceList(); err == nil && len(srcs) > 0 {
 		if r.State, err = b.index.State(ctx, srcs, j.Arch.GoArch()); err != nil {
-			note = fmt.Sprintf("the package index could not be read (%v): the next build runs the package steps again", err)
+			note = fmt.Sprintf("the package index could not be read (%v): the next plan reads it whole", err)
 		}
 	}
 	s, err := r.Marshal()

@@ -24,7 +24,7 @@ func TestPackageIndexUnreachable(t *testing.T) {
 	}
 	tg := &catalog.Target{Runtime: &catalog.Runtime{ID: "provided.al2023"}, Variant: "debian", Spec: catalog.Variant{OS: catalog.Debian}}
 	ref := store.Ref{Runtime: "provided.al2023", Variant: "debian", Arch: "x86_64"}
-	rec := `{"sources":["deb http://127.0.0.1:1/debian bookworm main"],"packages":{},"state":"sha256:old"}`
+	rec := `{"sources":["deb http://127.0.0.1:1/debian bookworm main"],"packages":{"curl":"7.88"},"state":"sha256:old"}`
 	if _, err := st.Put(ref, empty.Image, map[string]string{labels.OSPackages: rec}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +67,10 @@ func TestPackagesCurrent(t *testing.T) {
 	}{
 		{"no APT", al, entry(""), "", true},
 		{"no record", debian, entry(""), "", false},
-		{"same state", debian, entry(`{"sources":[],"packages":{},"state":"sha256:a"}`), "sha256:a", true},
-		{"moved", debian, entry(`{"sources":[],"packages":{},"state":"sha256:a"}`), "sha256:b", false},
+		{"same state", debian, entry(`{"sources":[],"packages":{},"state":"sha256:i","installs":"sha256:a"}`), "sha256:a", true},
+		{"moved", debian, entry(`{"sources":[],"packages":{},"state":"sha256:i","installs":"sha256:a"}`), "sha256:b", false},
+		{"an older record: the index's state", debian, entry(`{"sources":[],"packages":{},"state":"sha256:a"}`), "sha256:a", false},
+		{"nothing installed", debian, entry(`{"sources":["deb http://deb.debian.org/debian bookworm main"],"packages":{},"state":"sha256:i"}`), "", true},
 		{"no sources", debian, entry(`{"sources":[],"packages":{}}`), "", true},
 	} {
 		if got := packagesCurrent(tc.j, tc.e, tc.state); got != tc.want {

@@ -52,13 +52,42 @@ func (c *Client) State(ctx context.Context, srcs []Source, arch string) (string,
 type Candidate struct {
 	Version version.Version
 	Source  Source // where it is
+	depends string // its Pre-Depends and Depends, as the index writes them
 }
 
 // Candidates returns, by package name, the newest version srcs offer for
 // arch (architecture arch or all). Suites marked NotAutomatic are left
 // out.
 func (c *Client) Candidates(ctx context.Context, srcs []Source, arch string) (map[string]Candidate, error) {
-	out := map[string]Candidate{}
+	idx, err := c.index(ctx, srcs, arch)
+	if err != nil {
+		return nil, err
+	}
+	return idx.cands, nil
+}
+
+// index is what the sources offer for one architecture.
+type index struct {
+	cands    map[string]Candidate
+	provides map[string][]string // virtual package -> real ones, sorted
+}
+
+// index reads the Packages files of srcs for arch and keeps the
+// candidate of every package, once per session.
+func (c *Client) index(ctx context.Context, srcs []Source, arch string) (*index, error) {
+	key := "index " + arch
+	for _, s := range srcs {
+		key += "\n" + s.Line()
+	}
+	v, err := c.once(key, func() (any, error) { return c.readIndex(ctx, srcs, arch) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*index), nil
+}
+
+func (c *Client) readIndex(ctx context.Context, srcs []Source, arch string) (*index, error) {
+	idx := &index{cands: map[string]Candidate{}, provides: map[string][]string{}}
 	for _, s := range srcs {
 		if !s.ForArch(arch) {
 			continue
@@ -86,20 +115,47 @@ func (c *Client) Candidates(ctx context.Context, srcs []Source, arch string) (ma
 			if err != nil {
 				return nil, err
 			}
-			for name, ver := range v.(map[string]version.Version) {
-				if old, ok := out[name]; !ok || version.Compare(ver, old.Version) > 0 {
-					out[name] = Candidate{Version: ver, Source: s}
-				}
+			idx.add(v.(*packageFile), s)
+		}
+	}
+	for _, p := range idx.provides {
+		sort.Strings(p)
+	}
+	return idx, nil
+}
+
+// add takes the packages of f (from s) that are newer than idx's.
+func (idx *index) add(f *packageFile, s Source) {
+	for name, e := range f.pkgs {
+		if old, ok := idx.cands[name]; !ok || version.Compare(e.version, old.Version) > 0 {
+			idx.cands[name] = Candidate{Version: e.version, Source: s, depends: e.depends}
+		}
+	}
+	for virtual, real := range f.provides {
+		for _, r := range real {
+			if !has(idx.provides[virtual], r) {
+				idx.provides[virtual] = append(idx.provides[virtual], r)
 			}
 		}
 	}
-	return out, nil
+}
+
+// packageFile is what one Packages file offers: the newest version of
+// each package, with its dependencies, and who provides what.
+type packageFile struct {
+	pkgs     map[string]entry
+	provides map[string][]string
+}
+
+type entry struct {
+	version version.Version
+	depends string
 }
 
 // packages downloads one Packages file f from url, checks it against the
-// Release's SHA256 and returns the newest version of each package in it.
-func (c *Client) packages(ctx context.Context, url string, f control.SHA256FileHash) (map[string]version.Version, error) {
-	out := map[string]version.Version{}
+// Release's SHA256 and reads it.
+func (c *Client) packages(ctx context.Context, url string, f control.SHA256FileHash) (*packageFile, error) {
+	out := &packageFile{pkgs: map[string]entry{}, provides: map[string][]string{}}
 	err := c.get(ctx, url, func(r io.Reader) error {
 		sum := sha256.New()
 		tee := io.TeeReader(r, sum)
@@ -136,8 +192,8 @@ func checkSum(sum hash.Hash, f control.SHA256FileHash) error {
 }
 
 // readPackages adds the newest version of each package of a Packages
-// file to out.
-func readPackages(r io.Reader, out map[string]version.Version) error {
+// file to out, with its dependencies, and what it provides.
+func readPackages(r io.Reader, out *packageFile) error {
 	pr, err := control.NewParagraphReader(r, nil)
 	if err != nil {
 		return err
@@ -155,8 +211,13 @@ func readPackages(r io.Reader, out map[string]version.Version) error {
 		if err != nil {
 			return fmt.Errorf("package %s: version %q: %w", name, p.Values["Version"], err)
 		}
-		if old, ok := out[name]; !ok || version.Compare(v, old) > 0 {
-			out[name] = v
+		if old, ok := out.pkgs[name]; !ok || version.Compare(v, old.version) > 0 {
+			out.pkgs[name] = entry{version: v, depends: joinRelations(p.Values["Pre-Depends"], p.Values["Depends"])}
+		}
+		for _, virtual := range relationNames(p.Values["Provides"]) {
+			if !has(out.provides[virtual], name) {
+				out.provides[virtual] = append(out.provides[virtual], name)
+			}
 		}
 	}
 }

@@ -113,7 +113,7 @@ func TestIndexMustMatchRelease(t *testing.T) {
 	repo.Paths()
 	// A Packages file changed behind the Release's back.
 	dir := repo.Dir()
-	p := filepath.Join(dir, "dists", "testing", "main", "binary-amd64", "Packages.xz")
+	p := filepath.Join(dir, "dists", "testing", "main", "binary-amd64", "Packages.gz") // the one fetched
 	if err := os.WriteFile(p, []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestIndexMustMatchRelease(t *testing.T) {
 		t.Errorf("by hash: version %q, want 2", got)
 	}
 	for _, path := range repo.Paths() {
-		if strings.HasSuffix(path, "/Packages.xz") {
+		if strings.HasSuffix(path, "/Packages.gz") {
 			t.Errorf("read %s, want its by-hash path", path)
 		}
 	}

@@ -21,8 +21,12 @@ type Record struct {
 	// for packages of a foreign architecture) -> version. A rebuild can
 	// move only those; the base's packages move with the base image.
 	Packages map[string]string `json:"packages"`
-	// State is State of the sources for the image's architecture.
+	// State is State of the sources for the image's architecture: plan
+	// reads their Packages files only when it moved.
 	State string `json:"state,omitempty"`
+	// Installs is the InstallState the image was built with (build's
+	// PACKAGE_INDEX argument); empty when it installed nothing with apt.
+	Installs string `json:"installs,omitempty"`
 }
 
 // NewRecord makes the record of the image inv built on base (nil: no

@@ -29,8 +29,9 @@ import (
 var Archs = []string{"amd64", "arm64"}
 
 // Pkg is one package to publish. Its only file is
-// /usr/share/lambdaimg-test/NAME/version, holding Version.
-type Pkg struct{ Name, Version string }
+// /usr/share/lambdaimg-test/NAME/version, holding Version. Depends and
+// Provides, when set, are its control fields of those names.
+type Pkg struct{ Name, Version, Depends, Provides string }
 
 // Repo is a repository served over HTTP on 127.0.0.1.
 type Repo struct {
@@ -125,7 +126,7 @@ func (r *Repo) build(p Pkg) {
 	r.t.Helper()
 	root := filepath.Join(r.t.TempDir(), p.Name)
 	r.write(filepath.Join(root, "usr", "share", "lambdaimg-test", p.Name, "version"), []byte(p.Version+"\n"))
-	control := fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: lambdaimg tests <tests@lambdaimg.invalid>\nDescription: a package of lambdaimg's tests\n", p.Name, p.Version)
+	control := fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: all\n%sMaintainer: lambdaimg tests <tests@lambdaimg.invalid>\nDescription: a package of lambdaimg's tests\n", p.Name, p.Version, relations(p))
 	r.write(filepath.Join(root, "DEBIAN", "control"), []byte(control))
 	pool := filepath.Join(r.dir, filepath.FromSlash(poolDir(p)))
 	out := filepath.Join(pool, debName(p))
@@ -163,8 +164,20 @@ func (r *Repo) scan(p Pkg) []byte {
 		r.t.Fatal(err)
 	}
 	sum := sha256.Sum256(data)
-	return fmt.Appendf(nil, "Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: lambdaimg tests <tests@lambdaimg.invalid>\nFilename: %s\nSize: %d\nSHA256: %s\nDescription: a package of lambdaimg's tests",
-		p.Name, p.Version, rel, len(data), hex.EncodeToString(sum[:]))
+	return fmt.Appendf(nil, "Package: %s\nVersion: %s\nArchitecture: all\n%sMaintainer: lambdaimg tests <tests@lambdaimg.invalid>\nFilename: %s\nSize: %d\nSHA256: %s\nDescription: a package of lambdaimg's tests",
+		p.Name, p.Version, relations(p), rel, len(data), hex.EncodeToString(sum[:]))
+}
+
+// relations are p's Depends and Provides lines, each ending in a newline.
+func relations(p Pkg) string {
+	var b strings.Builder
+	if p.Depends != "" {
+		fmt.Fprintf(&b, "Depends: %s\n", p.Depends)
+	}
+	if p.Provides != "" {
+		fmt.Fprintf(&b, "Provides: %s\n", p.Provides)
+	}
+	return b.String()
 }
 
 type file struct {

@@ -1,0 +1,72 @@
+package build
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
+)
+
+// TestBaseInventoryKept: a base image's inventory is read from its layers
+// once, then from the copy kept by its manifest digest (no blob fetched);
+// a damaged copy is read from the layers again.
+func TestBaseInventoryKept(t *testing.T) {
+	srv := registrytest.Start(t)
+	status := "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\n\n"
+	layer, err := registrytest.Layer(types.DockerLayer,
+		registrytest.File{Path: "var/lib/dpkg/status", Data: []byte(status)},
+		registrytest.File{Path: "etc/apt/sources.list", Data: []byte("deb http://deb.debian.org/debian bookworm main\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := srv.Host + "/base:bookworm"
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// read returns how many blobs reading the inventory fetched.
+	read := func() int {
+		t.Helper()
+		before := srv.Registry.RequestKinds()[registrytest.KindGetBlob]
+		inv, err := (&baseInventories{dir: dir}).get(context.Background(), ref, catalog.X86_64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inv.Ref != ref || len(inv.Packages) != 1 || inv.Packages[0].Version != "2.36-9" || len(inv.AptSources) != 1 {
+			t.Errorf("inventory %+v, want %s with libc6 2.36-9 and one APT source", inv, ref)
+		}
+		return srv.Registry.RequestKinds()[registrytest.KindGetBlob] - before
+	}
+	if n := read(); n == 0 {
+		t.Error("the first read fetched no blob")
+	}
+	if n := read(); n != 0 {
+		t.Errorf("the second read fetched %d blobs, want none: the inventory is kept", n)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, "sha256", "*.json"))
+	if len(kept) != 1 {
+		t.Fatalf("kept %v, want one file", kept)
+	}
+	if err := os.WriteFile(kept[0], []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := read(); n == 0 {
+		t.Error("a damaged copy was used")
+	}
+}

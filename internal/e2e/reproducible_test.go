@@ -84,6 +84,35 @@ func checkRebuild(t *testing.T, first string, buildFlags []string) {
 	for _, e := range reg.Log().ManifestPuts() {
 		t.Errorf("pushing the rebuild after the first build put manifest %s:%s", e.Repo, e.Ref)
 	}
+	checkStillCurrent(t, first, buildFlags)
+}
+
+// checkStillCurrent builds the rebuilt targets again into the first
+// store, whose images now record the packages they installed: the
+// package state a build keys its install steps on (PACKAGE_INDEX) takes
+// those in, and must come out as before the record existed, so every
+// target is unchanged. (Were a recorded package missing from what lambdaimg
+// works out an apt-get install brings in, the state would differ and the
+// image would be built again with another digest.)
+func checkStillCurrent(t *testing.T, first string, buildFlags []string) {
+	t.Helper()
+	args := append([]string{"build", "--store", first, "-o", "json"}, buildFlags...)
+	for _, r := range rebuilt {
+		args = append(args, "--runtime", r)
+	}
+	out, errOut, err := run(t, args)
+	if err != nil {
+		t.Fatalf("lambdaimg %s: %v\n%s\n%s", strings.Join(args, " "), err, out, tail(errOut, 50))
+	}
+	results := buildTimes(out)
+	if len(results) != len(rebuilt) {
+		t.Fatalf("building %v again: %d results, want %d:\n%s", rebuilt, len(results), len(rebuilt), out)
+	}
+	for _, r := range results {
+		if !strings.Contains(r, ": unchanged in ") {
+			t.Errorf("building again with the images' package records in the store: %s, want unchanged\n%s", r, tail(errOut, 30))
+		}
+	}
 }
 
 func openStore(t *testing.T, dir string) *store.Store {

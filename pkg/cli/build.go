@@ -109,7 +109,7 @@ func (o *buildOptions) bind(cmd *cobra.Command) {
 	f.BoolVar(&o.pull, "pull", false, "resolve base images again and rebuild targets even when their inputs are unchanged")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's cache (and rebuild targets even when their inputs are unchanged)")
 	f.StringVar(&o.contextsDir, "contexts", "", "keep the generated build contexts in this directory (default: a temporary one)")
-	f.BoolVar(&o.locked, "locked", false, "build exactly what the lock holds: base images by digest; refused when the lock lacks a selected target or was made from another catalog entry or templates (see 'lambdaimg lock')")
+	f.BoolVar(&o.locked, "locked", false, "build exactly what the lock holds: base images by digest, and an image whose OS packages or RIC differ from the lock's fails; refused when the lock lacks a selected target or was made from another catalog entry or templates (see 'lambdaimg lock')")
 	f.StringVar(&o.lockFile, "lock", lock.DefaultFile, "the lock file --locked builds")
 	f.StringArrayVar(&o.extensions, "extension", nil, "add a Lambda extension under /opt/extensions: a directory, a zip (unpacked as a layer) or an executable (repeatable; adds to the catalog's)")
 }

@@ -233,8 +233,8 @@ const (
 BuildKit, one single-platform image per target and platform, into a local OCI
 image layout (--store). All targets go through one BuildKit client, so stages
 they share are built once. Every image passes 'lambdaimg verify' before it is
-stored (and, with --test, the smoke test of 'lambdaimg test'): one that fails
-is not stored. A target whose inputs and options have not changed since it was
+stored (and, with --test, the smoke test of 'lambdaimg test'; with --locked,
+the lock's OS packages and RIC): one that fails is not stored. A target whose inputs and options have not changed since it was
 stored is not built again (--pull or --no-cache rebuilds it).
 
 BuildKit is found at --addr, else BUILDKIT_HOST, else the default socket; if

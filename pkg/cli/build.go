@@ -109,7 +109,7 @@ func (o *buildOptions) bind(cmd *cobra.Command) {
 	f.BoolVar(&o.pull, "pull", false, "resolve base images again and rebuild targets even when their inputs are unchanged")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's cache (and rebuild targets even when their inputs are unchanged)")
 	f.StringVar(&o.contextsDir, "contexts", "", "keep the generated build contexts in this directory (default: a temporary one)")
-	f.BoolVar(&o.locked, "locked", false, "build exactly what the lock holds: base images by digest; refused when the lock lacks a selected target or was made from another catalog entry or templates (see 'lambdaimg lock')")
+	f.BoolVar(&o.locked, "locked", false, "build exactly what the lock holds: base images by digest, and an image whose OS packages or RIC differ from the lock's fails; refused when the lock lacks a selected target or was made from another catalog entry or templates (see 'lambdaimg lock')")
 	f.StringVar(&o.lockFile, "lock", lock.DefaultFile, "the lock file --locked builds")
 	f.StringArrayVar(&o.extensions, "extension", nil, "add a Lambda extension under /opt/extensions: a directory, a zip (unpacked as a layer) or an executable (repeatable; adds to the catalog's)")
 }
@@ -233,8 +233,8 @@ const (
 BuildKit, one single-platform image per target and platform, into a local OCI
 image layout (--store). All targets go through one BuildKit client, so stages
 they share are built once. Every image passes 'lambdaimg verify' before it is
-stored (and, with --test, the smoke test of 'lambdaimg test'): one that fails
-is not stored. A target whose inputs and options have not changed since it was
+stored (and, with --test, the smoke test of 'lambdaimg test'; with --locked,
+the lock's OS packages and RIC): one that fails is not stored. A target whose inputs and options have not changed since it was
 stored is not built again (--pull or --no-cache rebuilds it).
 
 BuildKit is found at --addr, else BUILDKIT_HOST, else the default socket; if

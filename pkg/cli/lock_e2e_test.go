@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,12 +21,14 @@ import (
 // base's tag to another image, and builds with --locked through real
 // BuildKit: the image is built FROM the locked digest (the build records
 // REPOSITORY@DIGEST, and the moved image's environment is not in it).
+// Then the lock gate on that image (see checkLockGate).
 func TestBuildLockedPullsByDigest(t *testing.T) {
 	testenv.BuildKit(t)
 	bases := testenv.Registry(t)
 	tag := bases + "/library/debian:bookworm-slim"
 	path := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	testenv.Push(t, tag, map[string]v1.Image{"amd64": testenv.Base{Name: "debian-bookworm", Env: path}.Image(t, "amd64")})
+	original := map[string]v1.Image{"amd64": testenv.Base{Name: "debian-bookworm", Env: path}.Image(t, "amd64")}
+	testenv.Push(t, tag, original)
 	dir := t.TempDir()
 	file, storeDir := filepath.Join(dir, "lambdaimg.lock"), filepath.Join(dir, "store")
 	sel := []string{"--runtime", "provided.al2023", "--os", "debian", "--platform", "linux/amd64",
@@ -78,4 +81,76 @@ func TestBuildLockedPullsByDigest(t *testing.T) {
 	if slices.Contains(cf.Config.Env, "LAMBDAIMG_MOVED=1") {
 		t.Error("the image was built on the moved tag, not the locked digest")
 	}
+
+	testenv.Push(t, tag, original) // the tag back on the locked digest: lock adds, moves nothing
+	checkLockGate(t, sel, file, e.Descriptor.Digest.String())
+}
+
+// checkLockGate locks again, now that the store holds the image built
+// from the lock (the lock records its OS packages), and builds --locked
+// twice without building anything (the stored image is unchanged): as
+// locked, the "locked" gate passes it; with one package's version changed
+// in the lock, the gate fails it and names the package.
+func checkLockGate(t *testing.T, sel []string, file, stored string) {
+	t.Helper()
+	if out, err := runCLI(t, append([]string{"lock"}, sel...)...); err != nil {
+		t.Fatalf("lock after the build: %v\n%s", err, out)
+	}
+	f, err := lock.Read(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	osp := f.Targets["provided.al2023/debian"].OS["linux/amd64"]
+	if osp == nil || len(osp.Packages) == 0 || osp.Image != stored {
+		t.Fatalf("the lock's OS packages are %+v, want those of the stored image %s", osp, stored)
+	}
+	build := append([]string{"build", "--locked", "--rie", testenv.RIEDir(t), "--progress", "quiet", "-o", "json"}, sel...)
+	gate, reason := lockGate(t, build)
+	if gate == nil || !gate.OK || gate.Report == nil || gate.Report.OS != fmt.Sprintf("%d dpkg packages as locked", len(osp.Packages)) {
+		t.Fatalf("the locked gate of a build of the locked image: %+v (%s), want it passed with %d packages", gate, reason, len(osp.Packages))
+	}
+
+	pkg, _, _ := strings.Cut(osp.Packages[0], "=")
+	osp.Packages[0] = pkg + "=0-not-built"
+	if err := f.Write(file); err != nil {
+		t.Fatal(err)
+	}
+	gate, reason = lockGate(t, build)
+	if gate == nil || gate.OK || !strings.Contains(reason, pkg+" 0-not-built -> ") || !strings.Contains(reason, "lambdaimg lock --update") {
+		t.Fatalf("the locked gate with %s's version changed in the lock: %+v, reason %q: want it failed naming the package", pkg, gate, reason)
+	}
+}
+
+// lockGate runs a build of one image with -o json and returns its
+// "locked" gate (nil if it did not run) and the image's failure reason.
+func lockGate(t *testing.T, args []string) (*lockGateResult, string) {
+	t.Helper()
+	out, err := runCLI(t, args...)
+	var rep struct {
+		Images []struct {
+			Status string           `json:"status"`
+			Reason string           `json:"reason"`
+			Gates  []lockGateResult `json:"gates"`
+		} `json:"images"`
+	}
+	if jerr := json.Unmarshal([]byte(out), &rep); jerr != nil || len(rep.Images) != 1 {
+		t.Fatalf("build: %v, report %v:\n%s", err, jerr, out)
+	}
+	im := rep.Images[0]
+	if im.Status == "built" {
+		t.Errorf("the image was built again (%s): the test means to gate the stored one", im.Reason)
+	}
+	for _, g := range im.Gates {
+		if g.Gate == "locked" {
+			return &g, im.Reason
+		}
+	}
+	return nil, im.Reason
+}
+
+// lockGateResult is a build.GateResult with the lock gate's report.
+type lockGateResult struct {
+	Gate   string           `json:"gate"`
+	OK     bool             `json:"ok"`
+	Report *lock.GateReport `json:"report"`
 }

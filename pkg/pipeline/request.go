@@ -44,8 +44,10 @@ type Request struct {
 	Builders       []buildkit.Spec
 	ConfigBuilders []buildkit.Spec
 	// Lock, when set, is the lock to build: every selected target must be
-	// in it, locked from the same catalog entry and templates, and its
-	// images are pulled by digest (build --locked).
+	// in it, locked from the same catalog entry and templates, its
+	// images are pulled by digest, and an image whose OS packages or RIC
+	// differ from the lock's fails the "locked" gate (lock.Gate) before
+	// it is stored (build --locked).
 	Lock *lock.File
 	// LockFile names Lock in messages.
 	LockFile string

@@ -14,6 +14,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/extension"
+	"github.com/lambdaimg/lambdaimg/pkg/lock"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
 	"github.com/lambdaimg/lambdaimg/pkg/smoke"
 	"github.com/lambdaimg/lambdaimg/pkg/store"
@@ -157,6 +158,9 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	}
 	opts := req.Build
 	opts.Gates = []build.Gate{verify.NewGate(v)}
+	if req.Lock != nil { // before the smoke test: it is cheaper
+		opts.Gates = append(opts.Gates, lock.NewGate(req.Lock, req.LockFile))
+	}
 	if req.Test != nil {
 		g := smoke.NewPoolGate(pool.For, *req.Test)
 		defer g.Close()

@@ -243,7 +243,7 @@ func (b *Builder) reuse(ctx context.Context, r Result, j Job, e store.Entry, img
 	var err error
 	r.Gates, err = runGates(ctx, b.opts.Gates, b.store.Dir(), e.Descriptor, j.Context.Target)
 	if err != nil {
-		if ctx.Err() == nil && !b.opts.KeepStored && b.store.Remove(store.Ref{Runtime: e.Runtime, Variant: e.Variant, Arch: e.Arch}) == nil {
+		if ctx.Err() == nil && !b.opts.KeepStored && !errors.Is(err, ErrUnwanted) && b.store.Remove(store.Ref{Runtime: e.Runtime, Variant: e.Variant, Arch: e.Arch}) == nil {
 			err = fmt.Errorf("%w (removed from the store)", err)
 		}
 		return r.fail(ctx, err)

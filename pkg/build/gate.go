@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
@@ -18,6 +19,12 @@ type Gate interface {
 	// be nil); a non-nil error keeps the image out of the store.
 	Check(ctx context.Context, layoutDir string, desc v1.Descriptor, target *catalog.Target) (report any, err error)
 }
+
+// ErrUnwanted, wrapped in a gate's error, says that this run does not
+// want the image (a locked build's image is not the lock's), not that the
+// image is broken: a stored image that fails with it stays in the store,
+// where any other failure of a stored image removes it.
+var ErrUnwanted = errors.New("not the image this run asks for")
 
 // GateResult is how one image went through one gate.
 type GateResult struct {

@@ -111,6 +111,7 @@ func checkLockGate(t *testing.T, sel []string, file, stored string) {
 	}
 
 	pkg, _, _ := strings.Cut(osp.Packages[0], "=")
+	locked := osp.Packages[0]
 	osp.Packages[0] = pkg + "=0-not-built"
 	if err := f.Write(file); err != nil {
 		t.Fatal(err)
@@ -118,6 +119,18 @@ func checkLockGate(t *testing.T, sel []string, file, stored string) {
 	gate, reason = lockGate(t, build)
 	if gate == nil || gate.OK || !strings.Contains(reason, pkg+" 0-not-built -> ") || !strings.Contains(reason, "lambdaimg lock --update") {
 		t.Fatalf("the locked gate with %s's version changed in the lock: %+v, reason %q: want it failed naming the package", pkg, gate, reason)
+	}
+	// The image is not broken, only not the lock's: it stays in the store,
+	// and with the lock as it was it passes again without a rebuild.
+	if strings.Contains(reason, "removed from the store") {
+		t.Errorf("a lock that differs removed the stored image: %s", reason)
+	}
+	osp.Packages[0] = locked
+	if err := f.Write(file); err != nil {
+		t.Fatal(err)
+	}
+	if gate, reason = lockGate(t, build); gate == nil || !gate.OK {
+		t.Errorf("the lock restored: the locked gate %+v (%s), want it passed on the stored image", gate, reason)
 	}
 }
 

@@ -74,10 +74,16 @@ func (g *Gate) Check(ctx context.Context, layoutDir string, desc v1.Descriptor, 
 	osErr := g.checkOS(rep, e.OS[rep.Platform], inv)
 	ricErr := g.checkRIC(ctx, rep, e.Packages, img)
 	if err := errors.Join(osErr, ricErr); err != nil {
-		return rep, fmt.Errorf("locked: %w: %w", ErrMismatch, err)
+		// Unwanted, not broken: a stored image stays in the store.
+		return rep, unwanted{fmt.Errorf("locked: %w: %w", ErrMismatch, err)}
 	}
 	return rep, nil
 }
+
+// unwanted marks an error as build.ErrUnwanted without changing its text.
+type unwanted struct{ error }
+
+func (u unwanted) Unwrap() []error { return []error{u.error, build.ErrUnwanted} }
 
 // checkOS compares the image's OS packages with locked (nil when the lock
 // has none for the platform) and notes the outcome in rep.

@@ -4,7 +4,8 @@
 #   - apt packages: runc, debootstrap, qemu-user-static, binfmt-support, file;
 #     and for the tests: jq and bash (the generated workflow's steps, which
 #     pkg/ci's tests run), dpkg-dev (dpkg-scanpackages, for the test APT
-#     repositories of pkg/osindex/apttest)
+#     repositories of pkg/osindex/apttest), openssh-server and
+#     openssh-client (a builder reached over ssh://, pkg/buildkit's tests)
 #   - buildkitd + buildctl compiled from the Go module proxy (no prebuilt
 #     downloads) into $PREFIX/bin (default /usr/local/bin)
 #   - arm64 emulation: mounts binfmt_misc and enables qemu-aarch64
@@ -19,7 +20,7 @@ BUILDKIT_VERSION="v0.34.2"
 PREFIX="${PREFIX:-/usr/local}"
 BINDIR="$PREFIX/bin"
 REQUIRE_ARM64="${REQUIRE_ARM64:-0}"
-APT_PACKAGES=(runc debootstrap qemu-user-static binfmt-support file ca-certificates jq bash dpkg-dev)
+APT_PACKAGES=(runc debootstrap qemu-user-static binfmt-support file ca-certificates jq bash dpkg-dev openssh-server openssh-client)
 
 log() { echo "install-buildkit: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -5,7 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"pault.ag/go/debian/dependency"
@@ -124,13 +125,8 @@ func baseName(arg string) string {
 // InstallState is a digest of installs (Installs's result): the same
 // packages at the same versions give the same digest.
 func InstallState(installs map[string]string) string {
-	names := make([]string, 0, len(installs))
-	for n := range installs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	h := sha256.New()
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(installs)) {
 		fmt.Fprintf(h, "%s %s\n", n, installs[n])
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))

@@ -22,6 +22,8 @@ import (
 const (
 	DpkgStatus   = "var/lib/dpkg/status"
 	ApkInstalled = "lib/apk/db/installed"
+	// ApkRepositoriesPath lists the repositories apk installs from.
+	ApkRepositoriesPath = "etc/apk/repositories"
 	// RpmSQLite is rpm 4.16+'s database (Amazon Linux 2023), RpmBDB rpm
 	// 4.15's and earlier (Amazon Linux 2); Fedora-style images keep them
 	// in usr/lib/sysimage/rpm instead, which Read also looks in.
@@ -83,7 +85,15 @@ type Inventory struct {
 	// (etc/apt/sources.list, etc/apt/sources.list.d/*.list and
 	// *.sources): where a plan looks for newer versions (pkg/osindex).
 	AptSources map[string]string `json:"aptSources,omitempty"`
+	// ApkRepositories is the image's /etc/apk/repositories: where a plan
+	// looks for newer versions of apk packages (pkg/osindex).
+	ApkRepositories string `json:"apkRepositories,omitempty"`
 }
+
+// ReaderVersion changes whenever Read comes to read more of an image (2:
+// apk and rpm databases, apk repositories), so that inventories kept by
+// an earlier one (the build's base image cache) are read again.
+const ReaderVersion = "2"
 
 // aptSource reports whether name (a path in a layer tar) is an APT source
 // file apt reads.
@@ -169,6 +179,12 @@ func (inv *Inventory) scan(img v1.Image) error {
 			if dpkg, err = ReadDpkgStatus(tr); err != nil {
 				return fmt.Errorf("reading /%s: %w", DpkgStatus, err)
 			}
+		case name == ApkRepositoriesPath:
+			b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
+			if err != nil {
+				return fmt.Errorf("reading /%s: %w", name, err)
+			}
+			inv.ApkRepositories = string(b)
 		case name == ApkInstalled:
 			if apk, err = ReadApkDB(tr); err != nil {
 				return fmt.Errorf("reading /%s: %w", ApkInstalled, err)

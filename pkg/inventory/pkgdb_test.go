@@ -152,14 +152,16 @@ func TestReadPackageDatabases(t *testing.T) {
 		db     string
 		distro string
 		want   []Package
+		repos  string // /etc/apk/repositories
 	}{
 		{
 			name: "alpine: the top layer's installed file",
 			layers: [][]registrytest.File{
-				{osRelease("alpine"), {Path: "lib/apk/db/installed", Data: []byte("P:musl\nV:1.2.4-r0\nA:x86_64\n")}},
+				{osRelease("alpine"), {Path: "lib/apk/db/installed", Data: []byte("P:musl\nV:1.2.4-r0\nA:x86_64\n")},
+					{Path: "etc/apk/repositories", Data: []byte("https://dl-cdn.alpinelinux.org/alpine/v3.19/main\n")}},
 				{{Path: "lib/apk/db/installed", Data: []byte(apkInstalled)}},
 			},
-			db: "apk", distro: "alpine", want: alpine,
+			db: "apk", distro: "alpine", want: alpine, repos: "https://dl-cdn.alpinelinux.org/alpine/v3.19/main\n",
 		},
 		{
 			name:   "amazon linux 2023: sqlite in var/lib/rpm",
@@ -210,6 +212,9 @@ func TestReadPackageDatabases(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
+			}
+			if inv.ApkRepositories != tc.repos {
+				t.Errorf("apk repositories %q, want %q", inv.ApkRepositories, tc.repos)
 			}
 		})
 	}

@@ -77,7 +77,9 @@ func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Ar
 	}
 	kept := ""
 	if bi.dir != "" {
-		kept = filepath.Join(bi.dir, dgst.Algorithm, dgst.Hex+".json")
+		// By what Read understands, too: an inventory an older
+		// lambdaimg kept may lack what this one reads (apk and rpm).
+		kept = filepath.Join(bi.dir, dgst.Algorithm, dgst.Hex+"-r"+inventory.ReaderVersion+".json")
 	}
 	if inv, ok := readKept(kept); ok {
 		inv.Ref = ref

@@ -288,7 +288,7 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey, pk
 	for k, v := range baseAnnotations(bases) {
 		ann[k] = v
 	}
-	if aptOSes[t.Spec.OS] {
+	if recordOSes[t.Spec.OS] {
 		if ann[labels.OSPackages], r.Note, err = b.recordPackages(ctx, j, bases["BASE_IMAGE"].Ref, pkgState, img); err != nil {
 			return r.fail(ctx, fmt.Errorf("recording the image's OS packages: %w", err))
 		}

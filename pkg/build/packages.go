@@ -26,8 +26,13 @@ import (
 // new version of any other package of the sources changes nothing.
 const PackageIndexArg = "PACKAGE_INDEX"
 
-// aptOSes are the OS families whose images carry a package record.
+// aptOSes are the OS families whose builds set PackageIndexArg.
 var aptOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true}
+
+// recordOSes are the OS families whose images carry a package record
+// (labels.OSPackages): APT's, and Alpine's (its apk repositories and
+// packages, for plan; no PackageIndexArg).
+var recordOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true, catalog.Alpine: true}
 
 // packageIndexes works out PackageIndexArg of every job before they
 // start (each source's index is read once). BuildKit writes a RUN step's
@@ -119,12 +124,15 @@ func (b *Builder) aptSources(ctx context.Context, j Job, p *prepared) ([]osindex
 }
 
 // packagesCurrent reports whether the stored image e was built with the
-// PackageIndexArg state: always for OSes without APT; never when e
-// records no package state (a record of an older lambdaimg holds the
-// whole index's state instead, which is not comparable) unless there is
-// none to have.
+// PackageIndexArg state: always for OSes without a package record; never
+// when e has no record (built by an older lambdaimg: building it again,
+// mostly from BuildKit's cache, records its packages); for Alpine, when
+// it has one; for APT, never when e records no package state (a record
+// of an older lambdaimg holds the whole index's state instead, which is
+// not comparable) unless there is none to have.
 func packagesCurrent(j Job, e store.Entry, state string) bool {
-	if !aptOSes[j.Context.Target.Spec.OS] {
+	family := j.Context.Target.Spec.OS
+	if !recordOSes[family] {
 		return true
 	}
 	raw, ok := e.Descriptor.Annotations[labels.OSPackages]
@@ -132,11 +140,14 @@ func packagesCurrent(j Job, e store.Entry, state string) bool {
 		return false
 	}
 	rec, err := osindex.ParseRecord(raw)
+	if !aptOSes[family] {
+		return err == nil
+	}
 	return err == nil && rec.Installs == state
 }
 
 // recordPackages returns the package record of a built image (JSON, for
-// labels.OSPackages): its APT sources, the packages its own steps
+// labels.OSPackages): its APT sources or apk repositories, the packages its own steps
 // installed or changed (those not in its base image at that version: a
 // rebuild moves only those; the base's move with the base), the
 // sources' index state now (plan reads the indexes only when it moved)
@@ -153,7 +164,7 @@ func (b *Builder) recordPackages(ctx context.Context, j Job, baseRef, installs s
 	}
 	r, err := osindex.NewRecord(inv, base, j.Arch.GoArch())
 	if err != nil {
-		return "", "", fmt.Errorf("reading the image's APT sources: %w", err)
+		return "", "", fmt.Errorf("reading the image's package sources: %w", err)
 	}
 	r.Installs = installs
 	if srcs, err := r.SourceList(); err == nil && len(srcs) > 0 {

@@ -50,6 +50,7 @@ func TestPackageIndexUnreachable(t *testing.T) {
 func TestPackagesCurrent(t *testing.T) {
 	debian := Job{Context: &render.Context{Target: &catalog.Target{Spec: catalog.Variant{OS: catalog.Debian}}}}
 	al := Job{Context: &render.Context{Target: &catalog.Target{Spec: catalog.Variant{OS: catalog.AL2023}}}}
+	alpine := Job{Context: &render.Context{Target: &catalog.Target{Spec: catalog.Variant{OS: catalog.Alpine}}}}
 	entry := func(rec string) store.Entry {
 		e := store.Entry{}
 		e.Descriptor.Annotations = map[string]string{}
@@ -72,6 +73,8 @@ func TestPackagesCurrent(t *testing.T) {
 		{"an older record: the index's state", debian, entry(`{"sources":[],"packages":{},"state":"sha256:a"}`), "sha256:a", false},
 		{"nothing installed", debian, entry(`{"sources":["deb http://deb.debian.org/debian bookworm main"],"packages":{},"state":"sha256:i"}`), "", true},
 		{"no sources", debian, entry(`{"sources":[],"packages":{}}`), "", true},
+		{"alpine without a record: build to record it", alpine, entry(""), "", false},
+		{"alpine with a record", alpine, entry(`{"database":"apk","sources":[],"repositories":["https://dl-cdn.alpinelinux.org/alpine/v3.20/main"],"packages":{"curl":"8.9.1-r0"}}`), "", true},
 	} {
 		if got := packagesCurrent(tc.j, tc.e, tc.state); got != tc.want {
 			t.Errorf("%s: packagesCurrent = %v, want %v", tc.name, got, tc.want)

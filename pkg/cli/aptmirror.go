@@ -8,7 +8,7 @@ import (
 )
 
 // aptMirrorUsage is the help of --apt-mirror on plan and build.
-const aptMirrorUsage = "read the package index of APT sources under URI from URL instead, URI=URL (repeatable): where lambdaimg checks Debian and Ubuntu packages; apt in the build still uses the image's sources"
+const aptMirrorUsage = "read the package index of APT sources (and apk repositories) under URI from URL instead, URI=URL (repeatable): where lambdaimg checks Debian, Ubuntu and Alpine packages; apt and apk in the build still use the image's sources"
 
 // aptIndex returns the package index client of --apt-mirror URI=URL.
 func aptIndex(flags []string) (*osindex.Client, error) {

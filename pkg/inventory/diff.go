@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	apkversion "github.com/knqyf263/go-apk-version"
+	rpmversion "github.com/knqyf263/go-rpm-version"
 	"pault.ag/go/debian/version"
 )
 
@@ -16,7 +18,8 @@ type PackageChange struct {
 	Arch string `json:"arch,omitempty"`
 	Old  string `json:"old"`
 	New  string `json:"new"`
-	// Downgrade is set when New sorts before Old (Debian version order).
+	// Downgrade is set when New sorts before Old in the order of the
+	// package database (dpkg's, apk's or rpm's).
 	Downgrade bool `json:"downgrade,omitempty"`
 }
 
@@ -63,7 +66,7 @@ func Diff(old, cur *Inventory) *Changelog {
 		case o.Version == p.Version:
 			c.Same++
 		default:
-			c.Changed = append(c.Changed, PackageChange{Name: p.Name, Arch: p.Arch, Old: o.Version, New: p.Version, Downgrade: older(p.Version, o.Version)})
+			c.Changed = append(c.Changed, PackageChange{Name: p.Name, Arch: p.Arch, Old: o.Version, New: p.Version, Downgrade: older(cur.Database, p.Version, o.Version)})
 		}
 	}
 	for _, p := range old.Packages {
@@ -81,18 +84,34 @@ func change(old, cur string) *Change {
 	return &Change{Old: old, New: cur}
 }
 
-// older reports whether Debian version a sorts before b; versions that do
-// not parse are not ordered.
-func older(a, b string) bool {
-	va, err := version.Parse(a)
-	if err != nil {
-		return false
+// older reports whether version a sorts before b in the order of the
+// package database db; versions that do not parse are not ordered.
+func older(db, a, b string) bool {
+	switch db {
+	case "apk":
+		va, err := apkversion.NewVersion(a)
+		if err != nil {
+			return false
+		}
+		vb, err := apkversion.NewVersion(b)
+		if err != nil {
+			return false
+		}
+		return va.LessThan(vb)
+	case "rpm":
+		// rpm's order accepts any string, as rpmvercmp does.
+		return rpmversion.NewVersion(a).LessThan(rpmversion.NewVersion(b))
+	default:
+		va, err := version.Parse(a)
+		if err != nil {
+			return false
+		}
+		vb, err := version.Parse(b)
+		if err != nil {
+			return false
+		}
+		return version.Compare(va, vb) < 0
 	}
-	vb, err := version.Parse(b)
-	if err != nil {
-		return false
-	}
-	return version.Compare(va, vb) < 0
 }
 
 // String is name@digest, or what of it is known.

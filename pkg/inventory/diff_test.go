@@ -129,3 +129,79 @@ func TestSPDX(t *testing.T) {
 		t.Errorf("document: version %s, %d relationships, created %s", doc.SPDXVersion, len(doc.Relationships), doc.CreationInfo.Created)
 	}
 }
+
+// TestOlder: each database orders versions its own way; the cases are
+// ones where the orders disagree.
+func TestOlder(t *testing.T) {
+	tests := []struct {
+		name, db, a, b string
+		want           bool
+	}{
+		{name: "apk: _rc is a pre-release", db: "apk", a: "1.0_rc1-r0", b: "1.0-r0", want: true},
+		{name: "dpkg: _rc sorts after the end", db: "dpkg", a: "1.0_rc1-0", b: "1.0-0", want: false},
+		{name: "apk: revisions are numbers", db: "apk", a: "3.1.4-r5", b: "3.1.4-r10", want: true},
+		{name: "apk: not a version", db: "apk", a: "abc", b: "1.0-r0", want: false},
+		{name: "rpm: separators are all alike", db: "rpm", a: "1.0+1-1", b: "1.0.1-1", want: false},
+		{name: "dpkg: + sorts before .", db: "dpkg", a: "1.0+1-1", b: "1.0.1-1", want: true},
+		{name: "rpm: the epoch first", db: "rpm", a: "9.9-1.amzn2023", b: "1:0.1-1.amzn2023", want: true},
+		{name: "rpm: release numbers", db: "rpm", a: "2.34-52.amzn2023.0.2", b: "2.34-52.amzn2023.0.10", want: true},
+		{name: "rpm: tilde is a pre-release", db: "rpm", a: "1.0~rc1-1", b: "1.0-1", want: true},
+		{name: "dpkg: not a version", db: "dpkg", a: "1:", b: "1", want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := older(tc.db, tc.a, tc.b); got != tc.want {
+				t.Errorf("older(%s, %q, %q) = %v, want %v", tc.db, tc.a, tc.b, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDiffOrdersByDatabase: a changelog of apk images calls an apk
+// upgrade an upgrade, where Debian's order would call it a downgrade.
+func TestDiffOrdersByDatabase(t *testing.T) {
+	old := &Inventory{Database: "apk", Packages: []Package{{Name: "busybox", Version: "1.36.1_rc1-r0", Arch: "x86_64", Type: "apk"}}}
+	cur := &Inventory{Database: "apk", Packages: []Package{{Name: "busybox", Version: "1.36.1-r0", Arch: "x86_64", Type: "apk"}}}
+	want := []PackageChange{{Name: "busybox", Arch: "x86_64", Old: "1.36.1_rc1-r0", New: "1.36.1-r0"}}
+	if diff := cmp.Diff(want, Diff(old, cur).Changed); diff != "" {
+		t.Errorf("changed (-want +got):\n%s", diff)
+	}
+}
+
+func TestPackageURL(t *testing.T) {
+	tests := []struct {
+		name   string
+		distro string
+		p      Package
+		want   string
+	}{
+		{
+			name: "rpm with an epoch and a source", distro: "amzn",
+			p:    Package{Name: "fixture-libs", Version: "2:1.0.1-3.amzn2023", Arch: "x86_64", Source: "fixture", Type: "rpm"},
+			want: "pkg:rpm/amzn/fixture-libs@1.0.1-3.amzn2023?arch=x86_64&epoch=2&upstream=fixture",
+		},
+		{
+			name: "rpm without an epoch", distro: "amzn",
+			p:    Package{Name: "tiny", Version: "0.9-1", Arch: "noarch", Type: "rpm"},
+			want: "pkg:rpm/amzn/tiny@0.9-1?arch=noarch",
+		},
+		{
+			name: "apk", distro: "alpine",
+			p:    Package{Name: "libcrypto3", Version: "3.1.4-r5", Arch: "x86_64", Source: "openssl", Type: "apk"},
+			want: "pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&upstream=openssl",
+		},
+		{
+			name: "deb keeps its epoch in the version", distro: "debian",
+			p:    Package{Name: "zlib1g", Version: "1:1.2.13", Arch: "amd64", Type: "deb"},
+			want: "pkg:deb/debian/zlib1g@1:1.2.13?arch=amd64",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := &Inventory{Distro: tc.distro}
+			if got := inv.purl(tc.p); got != tc.want {
+				t.Errorf("purl = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

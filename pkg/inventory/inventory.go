@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -18,18 +20,42 @@ import (
 
 // The files Read looks for, as paths in a layer tar.
 const (
-	DpkgStatus = "var/lib/dpkg/status"
-	RIEPath    = "usr/local/bin/aws-lambda-rie"
+	DpkgStatus   = "var/lib/dpkg/status"
+	ApkInstalled = "lib/apk/db/installed"
+	// ApkRepositoriesPath lists the repositories apk installs from.
+	ApkRepositoriesPath = "etc/apk/repositories"
+	// RpmSQLite is rpm 4.16+'s database (Amazon Linux 2023), RpmBDB rpm
+	// 4.15's and earlier (Amazon Linux 2); Fedora-style images keep them
+	// in usr/lib/sysimage/rpm instead, which Read also looks in.
+	RpmSQLite = "var/lib/rpm/rpmdb.sqlite"
+	RpmBDB    = "var/lib/rpm/Packages"
+	RIEPath   = "usr/local/bin/aws-lambda-rie"
 )
+
+// rpmFiles are the rpm database files Read copies out of the image (the
+// SQLite database's write-ahead log holds transactions not yet folded
+// into it), by path in a layer tar.
+var rpmFiles = func() map[string]bool {
+	m := map[string]bool{}
+	for _, dir := range []string{"var/lib/rpm/", "usr/lib/sysimage/rpm/"} {
+		for _, f := range []string{"rpmdb.sqlite", "rpmdb.sqlite-wal", "Packages"} {
+			m[dir+f] = true
+		}
+	}
+	return m
+}()
 
 // Package is one installed OS package.
 type Package struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Version is as the database's tool prints it: dpkg's and rpm's
+	// [epoch:]version-revision, apk's version.
 	Version string `json:"version"`
 	Arch    string `json:"arch,omitempty"`
 	// Source is the source package, when it differs from Name.
 	Source string `json:"source,omitempty"`
-	// Type is the package database it came from: "deb".
+	// Type is the package URL type of the database it came from: "deb",
+	// "apk" or "rpm".
 	Type string `json:"type"`
 }
 
@@ -51,15 +77,23 @@ type Inventory struct {
 	RIE string `json:"rie,omitempty"`
 	// Distro is the ID of /etc/os-release (debian, ubuntu, ...).
 	Distro string `json:"distro,omitempty"`
-	// Database names the package database read ("dpkg"), "" when the
-	// image has none Read understands.
+	// Database names the package database read ("dpkg", "apk" or
+	// "rpm"), "" when the image has none Read understands.
 	Database string    `json:"database,omitempty"`
 	Packages []Package `json:"packages"`
 	// AptSources are the image's APT source files by path in the image
 	// (etc/apt/sources.list, etc/apt/sources.list.d/*.list and
 	// *.sources): where a plan looks for newer versions (pkg/osindex).
 	AptSources map[string]string `json:"aptSources,omitempty"`
+	// ApkRepositories is the image's /etc/apk/repositories: where a plan
+	// looks for newer versions of apk packages (pkg/osindex).
+	ApkRepositories string `json:"apkRepositories,omitempty"`
 }
+
+// ReaderVersion changes whenever Read comes to read more of an image (2:
+// apk and rpm databases, apk repositories), so that inventories kept by
+// an earlier one (the build's base image cache) are read again.
+const ReaderVersion = "2"
 
 // aptSource reports whether name (a path in a layer tar) is an APT source
 // file apt reads.
@@ -103,10 +137,17 @@ func Read(ref string, img v1.Image, ann map[string]string) (*Inventory, error) {
 }
 
 // scan reads the image's files as the container sees them (whiteouts
-// applied) and picks out the package database and the RIE.
+// applied) and picks out the package database and the RIE. An image with
+// more than one database is taken to use dpkg's, else apk's, else rpm's
+// (a Debian image with rpm installed keeps an rpm database of nothing).
 func (inv *Inventory) scan(img v1.Image) error {
 	rc := mutate.Extract(img)
 	defer rc.Close()
+	var (
+		dpkg, apk []Package
+		rpm       rpmCopy
+	)
+	defer rpm.remove()
 	tr := tar.NewReader(rc)
 	for {
 		hdr, err := tr.Next()
@@ -119,7 +160,9 @@ func (inv *Inventory) scan(img v1.Image) error {
 		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		if name := path.Clean(hdr.Name); aptSource(name) {
+		name := path.Clean(hdr.Name)
+		switch {
+		case aptSource(name):
 			b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
 			if err != nil {
 				return fmt.Errorf("reading /%s: %w", name, err)
@@ -128,20 +171,29 @@ func (inv *Inventory) scan(img v1.Image) error {
 				inv.AptSources = map[string]string{}
 			}
 			inv.AptSources[name] = string(b)
-			continue
-		}
-		switch path.Clean(hdr.Name) {
-		case DpkgStatus:
-			pkgs, err := ReadDpkgStatus(tr)
-			if err != nil {
+		case rpmFiles[name]:
+			if err := rpm.add(name, tr); err != nil {
+				return fmt.Errorf("reading /%s: %w", name, err)
+			}
+		case name == DpkgStatus:
+			if dpkg, err = ReadDpkgStatus(tr); err != nil {
 				return fmt.Errorf("reading /%s: %w", DpkgStatus, err)
 			}
-			inv.Database, inv.Packages = "dpkg", pkgs
-		case "etc/os-release", "usr/lib/os-release":
-			if id, err := osReleaseID(tr); err == nil && (inv.Distro == "" || hdr.Name != "usr/lib/os-release") {
+		case name == ApkRepositoriesPath:
+			b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
+			if err != nil {
+				return fmt.Errorf("reading /%s: %w", name, err)
+			}
+			inv.ApkRepositories = string(b)
+		case name == ApkInstalled:
+			if apk, err = ReadApkDB(tr); err != nil {
+				return fmt.Errorf("reading /%s: %w", ApkInstalled, err)
+			}
+		case name == "etc/os-release", name == "usr/lib/os-release":
+			if id, err := osReleaseID(tr); err == nil && (inv.Distro == "" || name != "usr/lib/os-release") {
 				inv.Distro = id
 			}
-		case RIEPath:
+		case name == RIEPath:
 			sum := sha256.New()
 			if _, err := io.Copy(sum, tr); err != nil {
 				return fmt.Errorf("reading /%s: %w", RIEPath, err)
@@ -149,8 +201,76 @@ func (inv *Inventory) scan(img v1.Image) error {
 			inv.RIE = "sha256:" + hex.EncodeToString(sum.Sum(nil))
 		}
 	}
+	switch {
+	case dpkg != nil:
+		inv.Database, inv.Packages = "dpkg", dpkg
+	case apk != nil:
+		inv.Database, inv.Packages = "apk", apk
+	default:
+		db, ok := rpm.database()
+		if !ok {
+			break
+		}
+		pkgs, err := ReadRpmDB(db)
+		if err != nil {
+			return fmt.Errorf("reading the rpm database /%s: %w", rpm.names[filepath.Base(db)], err)
+		}
+		inv.Database, inv.Packages = "rpm", pkgs
+	}
 	sort.Slice(inv.Packages, func(i, j int) bool { return pkgKey(inv.Packages[i]) < pkgKey(inv.Packages[j]) })
 	return nil
+}
+
+// rpmCopy holds the rpm database files of an image, copied to a temporary
+// directory: the rpm library opens a database by file name.
+type rpmCopy struct {
+	dir string
+	// names are the copied files' paths in the image, by base name.
+	names map[string]string
+}
+
+// add copies the file name (a path in a layer tar) from r. Of the two
+// places a database may be (var/lib/rpm and usr/lib/sysimage/rpm, where
+// the first is often a link to the second) the first file found wins.
+func (c *rpmCopy) add(name string, r io.Reader) error {
+	base := path.Base(name)
+	if _, ok := c.names[base]; ok {
+		return nil
+	}
+	if c.dir == "" {
+		dir, err := os.MkdirTemp("", "lambdaimg-rpmdb-")
+		if err != nil {
+			return err
+		}
+		c.dir, c.names = dir, map[string]string{}
+	}
+	f, err := os.Create(filepath.Join(c.dir, base))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	c.names[base] = name
+	return f.Close()
+}
+
+// database is the copied database file to open: the SQLite one when the
+// image has both (rpm 4.16+ converted it and left the old one behind).
+func (c *rpmCopy) database() (string, bool) {
+	for _, f := range []string{"rpmdb.sqlite", "Packages"} {
+		if _, ok := c.names[f]; ok {
+			return filepath.Join(c.dir, f), true
+		}
+	}
+	return "", false
+}
+
+func (c *rpmCopy) remove() {
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
+	}
 }
 
 // pkgKey identifies a package within an image: name and, for multi-arch

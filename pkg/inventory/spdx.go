@@ -61,17 +61,29 @@ func (inv *Inventory) SPDX(created time.Time, tool string) *v2_3.Document {
 	return doc
 }
 
-// purl is p's package URL: pkg:deb/debian/curl@7.88.1-10?arch=amd64.
+// purl is p's package URL, in the form the purl spec gives each type:
+// pkg:deb/debian/curl@7.88.1-10?arch=amd64,
+// pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64 and
+// pkg:rpm/amzn/glibc@2.34-52.amzn2023?arch=x86_64&epoch=1, the rpm's
+// epoch a qualifier rather than part of the version. The namespace is the
+// image's distro (os-release ID); upstream is the source package.
 func (inv *Inventory) purl(p Package) string {
 	var q packageurl.Qualifiers
 	if p.Arch != "" {
 		q = append(q, packageurl.Qualifier{Key: "arch", Value: p.Arch})
 	}
+	v := p.Version
+	if p.Type == "rpm" {
+		if epoch, rest, ok := strings.Cut(v, ":"); ok {
+			v = rest
+			q = append(q, packageurl.Qualifier{Key: "epoch", Value: epoch})
+		}
+	}
 	if p.Source != "" {
 		q = append(q, packageurl.Qualifier{Key: "upstream", Value: p.Source})
 	}
 	ns := strings.ToLower(inv.Distro)
-	return packageurl.NewPackageURL(p.Type, ns, p.Name, p.Version, q, "").ToString()
+	return packageurl.NewPackageURL(p.Type, ns, p.Name, v, q, "").ToString()
 }
 
 // WriteSPDX writes inv's SPDX document as JSON.

@@ -87,8 +87,8 @@ type RIE struct {
 type OSPackages struct {
 	// Image is the stored image's manifest digest.
 	Image string `json:"image" yaml:"image"`
-	// Database is the package database read ("dpkg"); empty when the
-	// image has none lambdaimg reads yet (apk, rpm).
+	// Database is the package database read ("dpkg", "apk" or "rpm");
+	// empty when the image has none lambdaimg reads.
 	Database string `json:"database,omitempty" yaml:"database,omitempty"`
 	// Packages are "name=version" (":arch" after the name for a foreign
 	// architecture), sorted.

@@ -235,6 +235,10 @@ func builtOn(se store.Entry, e *Target, platform string) bool {
 	return true
 }
 
+// archIndependent reports whether a package of architecture a installs
+// on any: dpkg's "all", rpm's and apk's "noarch" (or no architecture).
+func archIndependent(a string) bool { return a == "" || a == "all" || a == "noarch" }
+
 func osEntry(inv *inventory.Inventory) *OSPackages {
 	o := &OSPackages{Image: inv.Digest, Database: inv.Database}
 	arch := map[string]int{}
@@ -243,13 +247,13 @@ func osEntry(inv *inventory.Inventory) *OSPackages {
 	}
 	native := ""
 	for a, n := range arch { // the architecture most packages have
-		if a != "all" && (native == "" || n > arch[native] || n == arch[native] && a < native) {
+		if !archIndependent(a) && (native == "" || n > arch[native] || n == arch[native] && a < native) {
 			native = a
 		}
 	}
 	for _, p := range inv.Packages {
 		n := p.Name
-		if p.Arch != "" && p.Arch != "all" && p.Arch != native {
+		if !archIndependent(p.Arch) && p.Arch != native {
 			n += ":" + p.Arch
 		}
 		o.Packages = append(o.Packages, n+"="+p.Version)

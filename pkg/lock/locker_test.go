@@ -22,6 +22,7 @@ import (
 	"github.com/lambdaimg/lambdaimg"
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/pins"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
@@ -446,5 +447,49 @@ func TestInputsCoverLanguagePins(t *testing.T) {
 	}
 	if before == after {
 		t.Errorf("%s: the inputs digest did not change with the RIC version", tg.Name())
+	}
+}
+
+// TestOSEntryOfEachDatabase: noarch packages (rpm, apk) are not a foreign
+// architecture, nor do they outvote the native one.
+func TestOSEntryOfEachDatabase(t *testing.T) {
+	tests := []struct {
+		name string
+		inv  *inventory.Inventory
+		want []string
+	}{
+		{
+			name: "rpm",
+			inv: &inventory.Inventory{Database: "rpm", Packages: []inventory.Package{
+				{Name: "glibc", Version: "2.34-52.amzn2023", Arch: "x86_64", Type: "rpm"},
+				{Name: "glibc", Version: "2.34-52.amzn2023", Arch: "i686", Type: "rpm"},
+				{Name: "tzdata", Version: "2024a-1.amzn2023", Arch: "noarch", Type: "rpm"},
+				{Name: "ca-certificates", Version: "2023.2.68-1.amzn2023", Arch: "noarch", Type: "rpm"},
+				{Name: "python3-pip", Version: "21.3.1-2.amzn2023", Arch: "noarch", Type: "rpm"},
+				{Name: "fixture", Version: "2:1.0.1-3.amzn2023", Arch: "x86_64", Type: "rpm"},
+			}},
+			want: []string{"ca-certificates=2023.2.68-1.amzn2023", "fixture=2:1.0.1-3.amzn2023", "glibc:i686=2.34-52.amzn2023",
+				"glibc=2.34-52.amzn2023", "python3-pip=21.3.1-2.amzn2023", "tzdata=2024a-1.amzn2023"},
+		},
+		{
+			name: "apk",
+			inv: &inventory.Inventory{Database: "apk", Packages: []inventory.Package{
+				{Name: "musl", Version: "1.2.4-r2", Arch: "aarch64", Type: "apk"},
+				{Name: "alpine-keys", Version: "2.4-r1", Arch: "noarch", Type: "apk"},
+				{Name: "ca-certificates-bundle", Version: "20230506-r0", Arch: "noarch", Type: "apk"},
+			}},
+			want: []string{"alpine-keys=2.4-r1", "ca-certificates-bundle=20230506-r0", "musl=1.2.4-r2"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := osEntry(tc.inv)
+			if diff := cmp.Diff(tc.want, got.Packages); diff != "" {
+				t.Errorf("packages (-want +got):\n%s", diff)
+			}
+			if got.Database != tc.inv.Database {
+				t.Errorf("database = %q, want %q", got.Database, tc.inv.Database)
+			}
+		})
 	}
 }

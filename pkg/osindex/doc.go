@@ -11,8 +11,15 @@
 // in the store for both: its sources, the packages its steps installed
 // and the index state it was built on.
 //
-// Signatures of InRelease files are not checked: the answers only decide
-// whether to rebuild, and apt inside the build checks what it installs.
+// For Alpine images it reads apk repositories (/etc/apk/repositories)
+// and each one's <arch>/APKINDEX.tar.gz, and answers the first question
+// only, in apk's version order (github.com/knqyf263/go-apk-version); the
+// record then holds the repositories instead of APT sources, and no
+// index state (an APKINDEX has no Release file to say it did not change).
+//
+// Signatures of InRelease and APKINDEX files are not checked: the answers
+// only decide whether to rebuild, and apt or apk inside the build checks
+// what it installs.
 // Suites marked NotAutomatic (experimental, backports) are left out, as apt
 // does not upgrade from them by default; apt pinning is not applied.
 package osindex

@@ -96,7 +96,7 @@ func newFixture(t testing.TB, sel catalog.Selector) *fixture {
 				t.Fatal(err)
 			}
 			ann[labels.Bases] = string(data)
-			if aptOSes[tg.Spec.OS] { // built on an image without APT sources
+			if recordOSes[tg.Spec.OS] { // built on an image without APT sources or apk repositories
 				ann[labels.OSPackages] = `{"sources":[],"packages":{}}`
 			}
 			entries = append(entries, stored{store.Ref{Runtime: tg.Runtime.ID, Variant: tg.Variant, Arch: string(a)}, ann})

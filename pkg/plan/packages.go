@@ -10,13 +10,13 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/store"
 )
 
-// aptOSes are the OS families whose images plan checks against their
-// APT package index.
-var aptOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true}
+// recordOSes are the OS families whose builds record their packages
+// (labels.OSPackages), so that plan checks them: APT's and Alpine's.
+var recordOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true, catalog.Alpine: true}
 
 // packages returns a reason per installed OS package of the stored image e
-// that has a newer version in the index of the APT sources the image
-// uses, as the build recorded both (labels.OSPackages): the store's index
+// that has a newer version in the index of the APT sources or apk
+// repositories the image uses, as the build recorded both (labels.OSPackages): the store's index
 // is enough, as in CI, where the plan job has no image layers. An index
 // that cannot be read is an error (the plan cannot say "nothing
 // changed").
@@ -28,6 +28,9 @@ func packages(ctx context.Context, index *osindex.Client, e store.Entry, arch ca
 	rec, err := osindex.ParseRecord(raw)
 	if err != nil {
 		return []Reason{{KindPackage, err.Error()}}, nil
+	}
+	if rec.Database == "apk" {
+		return apkPackages(ctx, index, e.Name(), rec, arch)
 	}
 	srcs, err := rec.SourceList()
 	if err != nil {
@@ -54,9 +57,31 @@ func packages(ctx context.Context, index *osindex.Client, e store.Entry, arch ca
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.Name(), err)
 	}
+	return updateReasons(ups), nil
+}
+
+// apkPackages is packages for an apk record: every repository's
+// APKINDEX is read (there is no Release file to say that none changed;
+// an index is a few hundred kilobytes).
+func apkPackages(ctx context.Context, index *osindex.Client, name string, rec *osindex.Record, arch catalog.Arch) ([]Reason, error) {
+	if len(rec.Repositories) == 0 {
+		return nil, nil
+	}
+	cands, err := index.ApkCandidates(ctx, rec.Repositories, arch.GoArch())
+	if err != nil {
+		return nil, fmt.Errorf("%s: checking its OS packages: %w", name, err)
+	}
+	ups, err := osindex.NewerApk(rec.Installed(), cands)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return updateReasons(ups), nil
+}
+
+func updateReasons(ups []osindex.Update) []Reason {
 	out := make([]Reason, len(ups))
 	for i, u := range ups {
 		out[i] = Reason{KindPackage, fmt.Sprintf("package %s has newer version %s (installed %s)", u.Name, u.Available, u.Installed)}
 	}
-	return out, nil
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex"
+	"github.com/lambdaimg/lambdaimg/pkg/osindex/apktest"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex/apttest"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 )
@@ -168,6 +170,116 @@ func TestPackagesNotRecorded(t *testing.T) {
 func TestUnreachablePackageIndexIsAnError(t *testing.T) {
 	f := newFixture(t, debianTarget)
 	storeDebian(t, f, "deb [trusted=yes] http://127.0.0.1:1 testing main\n", nil, "lambdaimg-hello=1")
+	_, err := f.planner(t).Plan(context.Background(), f.targets)
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("error %v, want one naming the unreachable index", err)
+	}
+}
+
+var alpineTarget = catalog.Selector{Runtimes: []string{"nodejs22.x"}, Variants: []string{"alpine"}}
+
+// storeAlpine replaces every stored image of the fixture with an Alpine
+// one whose apk database lists pkgs (name=version) and whose
+// /etc/apk/repositories is repositories, with the package record a build
+// makes of it.
+func storeAlpine(t *testing.T, f *fixture, repositories string, pkgs ...string) {
+	t.Helper()
+	var installed strings.Builder
+	for _, p := range pkgs {
+		n, v, _ := strings.Cut(p, "=")
+		fmt.Fprintf(&installed, "P:%s\nV:%s\nA:x86_64\n\n", n, v)
+	}
+	entries, err := f.store.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		l, err := registrytest.Layer(types.DockerLayer,
+			registrytest.File{Path: "etc/os-release", Data: []byte("ID=alpine\n")},
+			registrytest.File{Path: "etc/apk/repositories", Data: []byte(repositories)},
+			registrytest.File{Path: "lib/apk/db/installed", Data: []byte(installed.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := mutate.AppendLayers(empty.Image, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := inventory.Read(e.Name(), img, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := osindex.NewRecord(inv, nil, catalog.Arch(e.Arch).GoArch())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ann := e.Descriptor.Annotations
+		if ann[labels.OSPackages], err = rec.Marshal(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Put(e.Ref, img, ann); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestNewerApkPackageInTheIndex(t *testing.T) {
+	bk := noBuildKit(t)
+	f := newFixture(t, alpineTarget)
+	repo := apktest.Start(t)
+	// musl comes from a repository the image does not use: not checked;
+	// the tagged edge repository is apk's only for pinned packages.
+	repo.Publish(apktest.Pkg{Name: "lambdaimg-hello", Version: "1.0-r0"})
+	storeAlpine(t, f, repo.URL+"\n@edge http://127.0.0.1:1/alpine/edge/main\n", "lambdaimg-hello=1.0-r0", "musl=1.2.5-r0")
+	name := f.targets[0].Name()
+
+	planner := f.planner(t)
+	p, err := planner.Plan(context.Background(), f.targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summarize(p); len(got) != 0 {
+		t.Errorf("the index serving the installed version: rebuild %+v, want nothing", got)
+	}
+	wantPaths := []string{"/alpine/v3.20/main/aarch64/APKINDEX.tar.gz", "/alpine/v3.20/main/x86_64/APKINDEX.tar.gz"}
+	got := repo.Paths()
+	sort.Strings(got)
+	if diff := cmp.Diff(wantPaths, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+
+	// r10 is newer than r9 in apk's order (not in a string's).
+	repo.Publish(apktest.Pkg{Name: "lambdaimg-hello", Version: "1.0-r10"}, apktest.Pkg{Name: "musl", Version: "1.2.6-r0"})
+	storeAlpine(t, f, repo.URL+"\n", "lambdaimg-hello=1.0-r9", "musl=1.2.5-r0")
+	p, err = planner.Plan(context.Background(), f.targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := []Reason{
+		{KindPackage, "package lambdaimg-hello has newer version 1.0-r10 (installed 1.0-r9)"},
+		{KindPackage, "package musl has newer version 1.2.6-r0 (installed 1.2.5-r0)"},
+	}
+	var want, gotItems []Item
+	for _, platform := range []string{"linux/amd64", "linux/arm64"} {
+		want = append(want, Item{Target: name, Platform: platform, Rebuild: true, Reasons: reasons})
+	}
+	for _, it := range p.Rebuild() {
+		gotItems = append(gotItems, Item{Target: it.Target, Platform: it.Platform, Rebuild: it.Rebuild, Reasons: it.Reasons})
+	}
+	if diff := cmp.Diff(want, gotItems); diff != "" {
+		t.Errorf("rebuild (-want +got):\n%s", diff)
+	}
+	if err := p.Err(); !errors.Is(err, ErrChanged) {
+		t.Errorf("Err = %v, want ErrChanged (exit 10)", err)
+	}
+	if n := bk.Load(); n != 0 {
+		t.Errorf("%d connections to BuildKit, want none", n)
+	}
+}
+
+func TestUnreachableApkIndexIsAnError(t *testing.T) {
+	f := newFixture(t, alpineTarget)
+	storeAlpine(t, f, "http://127.0.0.1:1/alpine/v3.20/main\n", "lambdaimg-hello=1.0-r0")
 	_, err := f.planner(t).Plan(context.Background(), f.targets)
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("error %v, want one naming the unreachable index", err)

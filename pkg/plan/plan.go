@@ -186,7 +186,7 @@ func (p *Planner) item(r *planRun, t *catalog.Target, digest string, a catalog.A
 		return
 	}
 	r.plan.Items[idx].Reasons = compareInputs(t, digest, e)
-	if aptOSes[t.Spec.OS] && r.index != nil {
+	if recordOSes[t.Spec.OS] && r.index != nil {
 		r.checks = append(r.checks, func(ctx context.Context) error {
 			rs, err := packages(ctx, r.index, e, a)
 			r.add(idx, rs...)

@@ -100,7 +100,7 @@ func (g *Gate) checkOS(rep *GateReport, locked *OSPackages, inv *inventory.Inven
 	}
 	rep.OS = fmt.Sprintf("%d of %d packages differ", len(diffs), len(locked.Packages))
 	return fmt.Errorf("%d OS package(s) differ from %s (locked -> built):\n%s\n"+
-		"the package index no longer serves the locked versions (Debian keeps only the newest): "+
+		"the package index no longer serves the locked versions (Debian's and Alpine's keep only the newest): "+
 		"run 'lambdaimg lock --update' to accept them, then review the lock diff",
 		len(diffs), g.name, listed(diffs))
 }

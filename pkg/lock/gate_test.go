@@ -152,7 +152,7 @@ func TestGate(t *testing.T) {
 			wantErr: []string{
 				"3 OS package(s) differ from lambdaimg.lock (locked -> built):\n" +
 					"  curl: added 7.88.1-10\n  libc6 2.36-9 -> 2.36-9+deb12u7\n  zlib1g: removed (locked 1:1.2.13)\n",
-				"Debian keeps only the newest", "run 'lambdaimg lock --update' to accept them, then review the lock diff"},
+				"Debian's and Alpine's keep only the newest", "run 'lambdaimg lock --update' to accept them, then review the lock diff"},
 		},
 		{
 			name:    "more than ten differ: the rest are counted",

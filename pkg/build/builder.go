@@ -158,7 +158,7 @@ func (b *Builder) prepare(j Job, workDir string) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
 	}
-	installs, err := AptInstalls(df)
+	installs, err := PackageInstalls(df)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing the generated Dockerfile: %w", t.Name(), err)
 	}
@@ -288,7 +288,7 @@ func (b *Builder) store1(ctx context.Context, r Result, j Job, out, buildKey, pk
 	for k, v := range baseAnnotations(bases) {
 		ann[k] = v
 	}
-	if recordOSes[t.Spec.OS] {
+	if packageOSes[t.Spec.OS] {
 		if ann[labels.OSPackages], r.Note, err = b.recordPackages(ctx, j, bases["BASE_IMAGE"].Ref, pkgState, img); err != nil {
 			return r.fail(ctx, fmt.Errorf("recording the image's OS packages: %w", err))
 		}

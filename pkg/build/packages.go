@@ -14,11 +14,12 @@ import (
 )
 
 // PackageIndexArg is the build argument the templates declare in each
-// stage of an APT-based OS that installs packages (templates/partials,
-// "package-index-arg"): the state of what the Dockerfile's apt-get
-// installs would install now (osindex.InstallState): each package named
-// and what it depends on, with the candidate version the image's APT
-// sources offer, less what the base image has, plus every package the
+// stage that installs packages on Debian, Ubuntu or Alpine
+// (templates/partials, "package-index-arg"): the state of what the
+// Dockerfile's apt-get installs (apk adds) would install now
+// (osindex.InstallState): each package named and what it depends on,
+// with the candidate version the image's APT sources (apk repositories)
+// offer, less what the base image has, plus every package the
 // stored image's own steps installed or upgraded (its record), at the
 // candidate version. As an ARG it is in the environment of the stage's
 // RUN steps, so BuildKit runs the install steps again when one of those
@@ -26,13 +27,10 @@ import (
 // new version of any other package of the sources changes nothing.
 const PackageIndexArg = "PACKAGE_INDEX"
 
-// aptOSes are the OS families whose builds set PackageIndexArg.
-var aptOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true}
-
-// recordOSes are the OS families whose images carry a package record
-// (labels.OSPackages): APT's, and Alpine's (its apk repositories and
-// packages, for plan; no PackageIndexArg).
-var recordOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true, catalog.Alpine: true}
+// packageOSes are the OS families whose builds set PackageIndexArg and
+// whose images carry a package record (labels.OSPackages): APT's and
+// Alpine's.
+var packageOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true, catalog.Alpine: true}
 
 // packageIndexes works out PackageIndexArg of every job before they
 // start (each source's index is read once). BuildKit writes a RUN step's
@@ -43,7 +41,7 @@ var recordOSes = map[catalog.OS]bool{catalog.Debian: true, catalog.Ubuntu: true,
 // leaves the argument empty (the image then differs in its history).
 func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*render.Context]*prepared) {
 	for _, j := range jobs {
-		if !aptOSes[j.Context.Target.Spec.OS] {
+		if !packageOSes[j.Context.Target.Spec.OS] {
 			continue
 		}
 		p := preps[j.Context]
@@ -54,16 +52,17 @@ func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*ren
 		case b.opts.NoCache:
 			p.index[j.Arch] = ""
 		default:
-			p.indexErr[j.Arch] = fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; lambdaimg reads the image's APT sources (and, before a first build, its base image) from this machine, not through BuildKit: make them reachable from here (--apt-mirror, --registry-mirror), or build with --no-cache", err)
+			p.indexErr[j.Arch] = fmt.Errorf("checking whether BuildKit's cached package steps are current: %w; lambdaimg reads the image's package sources (and, before a first build, its base image) from this machine, not through BuildKit: make them reachable from here (--apt-mirror, --registry-mirror), or build with --no-cache", err)
 		}
 	}
 }
 
 // packageState is PackageIndexArg of j: "" when its Dockerfile installs
-// nothing with apt and its stored image recorded nothing installed.
+// nothing (apt-get install, apk add) and its stored image recorded
+// nothing installed, or when the image has no package sources.
 func (b *Builder) packageState(ctx context.Context, j Job, p *prepared) (string, error) {
-	srcs, rec, err := b.aptSources(ctx, j, p)
-	if err != nil || len(srcs) == 0 {
+	idx, rec, err := b.packageSources(ctx, j, p)
+	if err != nil || idx == nil {
 		return "", err
 	}
 	names := append([]string(nil), p.installs...)
@@ -78,7 +77,7 @@ func (b *Builder) packageState(ctx context.Context, j Job, p *prepared) (string,
 	}
 	// The index first (read once per session): when neither it nor the
 	// base can be read, its error is the one to fix.
-	if _, err := b.index.Candidates(ctx, srcs, j.Arch.GoArch()); err != nil {
+	if err := idx.read(); err != nil {
 		return "", err
 	}
 	base, err := b.bases.get(ctx, p.imageArgs["BASE_IMAGE"], j.Arch)
@@ -89,50 +88,94 @@ func (b *Builder) packageState(ctx context.Context, j Job, p *prepared) (string,
 	for _, pkg := range base.Packages {
 		inBase[pkg.Name] = true
 	}
-	installs, err := b.index.Installs(ctx, srcs, j.Arch.GoArch(), names, func(name string) bool {
-		return inBase[name] && !recorded[name]
-	})
+	installs, err := idx.installs(names, func(name string) bool { return inBase[name] && !recorded[name] })
 	if err != nil {
 		return "", err
 	}
 	return osindex.InstallState(installs), nil
 }
 
-// aptSources are the APT sources the stored image of j recorded, with
-// its record, or else (a first build, or one by an older lambdaimg) its
-// base image's.
-func (b *Builder) aptSources(ctx context.Context, j Job, p *prepared) ([]osindex.Source, *osindex.Record, error) {
+// sourceIndex is the package index of an image's sources, as
+// packageState asks it: read reads it, installs is what installing names
+// brings in (osindex.Client.Installs, ApkInstalls).
+type sourceIndex struct {
+	read     func() error
+	installs func(names []string, have func(string) bool) (map[string]string, error)
+}
+
+// packageSources are the package sources (APT's; apk's on Alpine) the
+// stored image of j recorded, with its record, or else (a first build, or
+// one by an older lambdaimg) its base image's; nil when there are none.
+func (b *Builder) packageSources(ctx context.Context, j Job, p *prepared) (*sourceIndex, *osindex.Record, error) {
 	t := j.Context.Target
 	e, stored, err := b.store.Get(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)})
 	if err != nil {
 		return nil, nil, err
 	}
+	var rec *osindex.Record
 	if raw, ok := e.Descriptor.Annotations[labels.OSPackages]; stored && ok {
-		rec, err := osindex.ParseRecord(raw)
-		if err != nil {
+		if rec, err = osindex.ParseRecord(raw); err != nil {
 			return nil, nil, err
 		}
-		srcs, err := rec.SourceList()
-		return srcs, rec, err
+	}
+	arch := j.Arch.GoArch()
+	if t.Spec.OS == catalog.Alpine {
+		repos, err := b.apkRepositories(ctx, j, p, rec)
+		if err != nil || len(repos) == 0 {
+			return nil, rec, err
+		}
+		return &sourceIndex{
+			read: func() error { _, err := b.index.ApkCandidates(ctx, repos, arch); return err },
+			installs: func(names []string, have func(string) bool) (map[string]string, error) {
+				return b.index.ApkInstalls(ctx, repos, arch, names, have)
+			},
+		}, rec, nil
+	}
+	srcs, err := b.aptSources(ctx, j, p, rec)
+	if err != nil || len(srcs) == 0 {
+		return nil, rec, err
+	}
+	return &sourceIndex{
+		read: func() error { _, err := b.index.Candidates(ctx, srcs, arch); return err },
+		installs: func(names []string, have func(string) bool) (map[string]string, error) {
+			return b.index.Installs(ctx, srcs, arch, names, have)
+		},
+	}, rec, nil
+}
+
+// aptSources are the APT sources rec lists, or else j's base image's.
+func (b *Builder) aptSources(ctx context.Context, j Job, p *prepared, rec *osindex.Record) ([]osindex.Source, error) {
+	if rec != nil {
+		return rec.SourceList()
 	}
 	base, err := b.bases.get(ctx, p.imageArgs["BASE_IMAGE"], j.Arch)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	srcs, err := osindex.ParseSourceFiles(base.AptSources)
-	return srcs, nil, err
+	return osindex.ParseSourceFiles(base.AptSources)
+}
+
+// apkRepositories are the apk repositories rec lists, or else j's base
+// image's.
+func (b *Builder) apkRepositories(ctx context.Context, j Job, p *prepared, rec *osindex.Record) ([]string, error) {
+	if rec != nil {
+		return rec.Repositories, nil
+	}
+	base, err := b.bases.get(ctx, p.imageArgs["BASE_IMAGE"], j.Arch)
+	if err != nil {
+		return nil, err
+	}
+	return osindex.ParseApkRepositories(base.ApkRepositories), nil
 }
 
 // packagesCurrent reports whether the stored image e was built with the
 // PackageIndexArg state: always for OSes without a package record; never
 // when e has no record (built by an older lambdaimg: building it again,
-// mostly from BuildKit's cache, records its packages); for Alpine, when
-// it has one; for APT, never when e records no package state (a record
-// of an older lambdaimg holds the whole index's state instead, which is
-// not comparable) unless there is none to have.
+// mostly from BuildKit's cache, records its packages) or records no
+// package state (a record of an older lambdaimg holds the whole index's
+// state instead, which is not comparable) unless there is none to have.
 func packagesCurrent(j Job, e store.Entry, state string) bool {
-	family := j.Context.Target.Spec.OS
-	if !recordOSes[family] {
+	if !packageOSes[j.Context.Target.Spec.OS] {
 		return true
 	}
 	raw, ok := e.Descriptor.Annotations[labels.OSPackages]
@@ -140,9 +183,6 @@ func packagesCurrent(j Job, e store.Entry, state string) bool {
 		return false
 	}
 	rec, err := osindex.ParseRecord(raw)
-	if !aptOSes[family] {
-		return err == nil
-	}
 	return err == nil && rec.Installs == state
 }
 

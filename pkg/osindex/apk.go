@@ -2,6 +2,7 @@ package osindex
 
 import (
 	"archive/tar"
+	"bufio"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -14,6 +15,51 @@ import (
 	apkversion "github.com/knqyf263/go-apk-version"
 	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 )
+
+// apkEntry is one package of an APKINDEX.
+type apkEntry struct {
+	name, version string
+	depends       []string // D: what it needs: names, so:, cmd:, pc:
+	provides      []string // p: what else it answers to, versions cut
+	repo          string
+}
+
+// readApkIndex reads an APKINDEX's records (the format of
+// inventory.ReadApkDB, which keeps what an inventory needs; this keeps
+// the dependencies too).
+func readApkIndex(r io.Reader) ([]apkEntry, error) {
+	var out []apkEntry
+	var e apkEntry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		switch {
+		case sc.Text() == "":
+			if e.name != "" {
+				out = append(out, e)
+			}
+			e = apkEntry{}
+		case !ok || len(k) != 1:
+			return nil, fmt.Errorf("line %d: %q is not a K:value field", n, sc.Text())
+		case k == "P":
+			e.name = v
+		case k == "V":
+			e.version = v
+		case k == "D":
+			e.depends = strings.Fields(v)
+		case k == "p":
+			for _, f := range strings.Fields(v) {
+				name, _, _ := strings.Cut(f, "=")
+				e.provides = append(e.provides, name)
+			}
+		}
+	}
+	if e.name != "" {
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
 
 // ParseApkRepositories returns the repositories of an /etc/apk/repositories
 // file that apk upgrades from: one URL a line, without comments (#),
@@ -61,28 +107,44 @@ type ApkCandidate struct {
 // <repo>/<arch>/APKINDEX.tar.gz, read once per session. The index's
 // signature is not checked (see the package doc).
 func (c *Client) ApkCandidates(ctx context.Context, repos []string, arch string) (map[string]ApkCandidate, error) {
-	out := map[string]ApkCandidate{}
+	idx, err := c.apkIndexes(ctx, repos, arch)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]ApkCandidate, len(idx.pkgs))
+	for name, e := range idx.pkgs {
+		out[name] = ApkCandidate{Version: e.version, Repository: e.repo}
+	}
+	return out, nil
+}
+
+// apkIndexes reads the index of each repository for arch and keeps the
+// newest version of every package.
+func (c *Client) apkIndexes(ctx context.Context, repos []string, arch string) (*apkGraph, error) {
+	g := &apkGraph{pkgs: map[string]apkEntry{}, provides: map[string][]string{}}
 	for _, repo := range repos {
 		u := repo + "/" + ApkArch(arch) + "/APKINDEX.tar.gz"
 		v, err := c.once("apkindex "+u, func() (any, error) { return c.apkIndex(ctx, u) })
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range v.([]inventory.Package) {
-			if old, ok := out[p.Name]; !ok || apkCompare(p.Version, old.Version) > 0 {
-				out[p.Name] = ApkCandidate{Version: p.Version, Repository: repo}
-			}
+		for _, e := range v.([]apkEntry) {
+			e.repo = repo
+			g.add(e)
 		}
 	}
-	return out, nil
+	for _, p := range g.provides {
+		sort.Strings(p)
+	}
+	return g, nil
 }
 
 // apkIndex reads the packages of one APKINDEX.tar.gz: gzip streams, one
 // after another, of a tar with the signature (.SIGN.*) and one with
 // DESCRIPTION and APKINDEX, the P:/V: records that apk's installed
 // database also has.
-func (c *Client) apkIndex(ctx context.Context, u string) ([]inventory.Package, error) {
-	var pkgs []inventory.Package
+func (c *Client) apkIndex(ctx context.Context, u string) ([]apkEntry, error) {
+	var pkgs []apkEntry
 	err := c.get(ctx, u, func(r io.Reader) error {
 		zr, err := gzip.NewReader(r) // reads the streams as one
 		if err != nil {
@@ -100,7 +162,7 @@ func (c *Client) apkIndex(ctx context.Context, u string) ([]inventory.Package, e
 			if path.Clean(hdr.Name) != "APKINDEX" {
 				continue
 			}
-			if pkgs, err = inventory.ReadApkDB(tr); err != nil {
+			if pkgs, err = readApkIndex(tr); err != nil {
 				return fmt.Errorf("APKINDEX: %w", err)
 			}
 			return nil

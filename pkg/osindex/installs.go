@@ -32,10 +32,28 @@ func (c *Client) Installs(ctx context.Context, srcs []Source, arch string, names
 	if err != nil {
 		return nil, err
 	}
+	return closure(idx, names, have)
+}
+
+// graph is an index as closure walks it.
+type graph interface {
+	// offers is the package installing name installs: name, or else its
+	// first provider; false when the index has neither.
+	offers(name string) (string, bool)
+	// providers are the packages that provide name, sorted.
+	providers(name string) []string
+	version(pkg string) string
+	// relations are pkg's dependencies, each a list of alternatives.
+	relations(pkg string) ([][]string, error)
+}
+
+// closure is Installs over g: names and what they need, less what the
+// image has.
+func closure(g graph, names []string, have func(string) bool) (map[string]string, error) {
 	out := map[string]string{}
 	queue := append([]string(nil), names...)
 	for len(queue) > 0 {
-		name, ok := idx.real(baseName(queue[0]))
+		name, ok := g.offers(baseName(queue[0]))
 		queue = queue[1:]
 		if !ok || have(name) {
 			continue
@@ -43,67 +61,38 @@ func (c *Client) Installs(ctx context.Context, srcs []Source, arch string, names
 		if _, done := out[name]; done {
 			continue
 		}
-		cand := idx.cands[name]
-		out[name] = cand.Version.String()
-		next, err := idx.depends(name, cand.depends, have)
+		out[name] = g.version(name)
+		rels, err := g.relations(name)
 		if err != nil {
 			return nil, err
 		}
-		queue = append(queue, next...)
-	}
-	return out, nil
-}
-
-// depends returns, of each relation of deps (pkg's) that the image does
-// not satisfy already, the alternative to install.
-func (idx *index) depends(pkg, deps string, have func(string) bool) ([]string, error) {
-	if strings.TrimSpace(deps) == "" {
-		return nil, nil
-	}
-	d, err := dependency.Parse(deps)
-	if err != nil {
-		return nil, fmt.Errorf("package %s: its dependencies %q: %w", pkg, deps, err)
-	}
-	var out []string
-	for _, rel := range d.Relations {
-		if pick := idx.pick(rel, have); pick != "" {
-			out = append(out, pick)
+		for _, alts := range rels {
+			if pick := pick(g, alts, have); pick != "" {
+				queue = append(queue, pick)
+			}
 		}
 	}
 	return out, nil
 }
 
-// pick is the alternative of rel to install: "" when the image has one,
-// else the first the index offers ("" when none is).
-func (idx *index) pick(rel dependency.Relation, have func(string) bool) string {
-	for _, p := range rel.Possibilities {
-		if idx.satisfied(p.Name, have) {
+// pick is the alternative to install: "" when the image has one (or a
+// package providing one), else the first the index offers ("" when none
+// is).
+func pick(g graph, alts []string, have func(string) bool) string {
+	for _, a := range alts {
+		if have(a) || slices.ContainsFunc(g.providers(a), have) {
 			return ""
 		}
 	}
-	for _, p := range rel.Possibilities {
-		if name, ok := idx.real(p.Name); ok {
+	for _, a := range alts {
+		if name, ok := g.offers(a); ok {
 			return name
 		}
 	}
 	return ""
 }
 
-// satisfied reports whether the image has name or a package providing it.
-func (idx *index) satisfied(name string, have func(string) bool) bool {
-	if have(name) {
-		return true
-	}
-	for _, p := range idx.provides[name] {
-		if have(p) {
-			return true
-		}
-	}
-	return false
-}
-
-// real is name if the index offers it, else its first provider.
-func (idx *index) real(name string) (string, bool) {
+func (idx *index) offers(name string) (string, bool) {
 	if _, ok := idx.cands[name]; ok {
 		return name, true
 	}
@@ -113,10 +102,36 @@ func (idx *index) real(name string) (string, bool) {
 	return "", false
 }
 
+func (idx *index) providers(name string) []string { return idx.provides[name] }
+
+func (idx *index) version(pkg string) string { return idx.cands[pkg].Version.String() }
+
+// relations parses pkg's Pre-Depends and Depends (Debian's syntax).
+func (idx *index) relations(pkg string) ([][]string, error) {
+	deps := idx.cands[pkg].depends
+	if strings.TrimSpace(deps) == "" {
+		return nil, nil
+	}
+	d, err := dependency.Parse(deps)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: its dependencies %q: %w", pkg, deps, err)
+	}
+	out := make([][]string, 0, len(d.Relations))
+	for _, rel := range d.Relations {
+		var alts []string
+		for _, p := range rel.Possibilities {
+			alts = append(alts, p.Name)
+		}
+		out = append(out, alts)
+	}
+	return out, nil
+}
+
 // baseName is an apt-get install argument without =version, /release
-// or :arch.
+// or :arch, or an apk add argument without its version constraint or
+// @tag.
 func baseName(arg string) string {
-	if i := strings.IndexAny(arg, "=/:"); i >= 0 {
+	if i := strings.IndexAny(arg, "=/:@<>~"); i >= 0 {
 		return arg[:i]
 	}
 	return arg

@@ -2,10 +2,12 @@ package osindex_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex"
+	"github.com/lambdaimg/lambdaimg/pkg/osindex/apktest"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex/apttest"
 )
 
@@ -62,5 +64,46 @@ func TestInstalls(t *testing.T) {
 	publish("2", "2")
 	if got := osindex.InstallState(installs([]string{"hello"}, "mawk")); got == first {
 		t.Errorf("libhello moved to 2 and the state %s did not", got)
+	}
+}
+
+// TestApkInstalls: on Alpine, what apk add brings in follows D: (a so:
+// name to the package providing it), skips what the image has, ignores
+// version constraints and conflicts, and moves only with those packages.
+func TestApkInstalls(t *testing.T) {
+	repo := apktest.Start(t)
+	publish := func(libcurl, other string) {
+		repo.Publish(
+			apktest.Pkg{Name: "curl", Version: "8.9.1-r0", Depends: "ca-certificates-bundle so:libcurl.so.4 so:libc.musl-x86_64.so.1 !curl-old"},
+			apktest.Pkg{Name: "libcurl", Version: libcurl, Depends: "so:libz.so.1>=1.3", Provides: "so:libcurl.so.4=4.8.0"},
+			apktest.Pkg{Name: "ca-certificates-bundle", Version: "20240705-r0"},
+			apktest.Pkg{Name: "zlib", Version: "1.3.1-r1", Provides: "so:libz.so.1=1.3.1"},
+			apktest.Pkg{Name: "musl", Version: "1.2.5-r0", Provides: "so:libc.musl-x86_64.so.1=1"},
+			apktest.Pkg{Name: "other", Version: other},
+		)
+	}
+	installs := func(names []string, have ...string) map[string]string {
+		t.Helper()
+		got, err := newClient(t).ApkInstalls(context.Background(), []string{repo.URL}, "amd64", names, func(n string) bool {
+			return slices.Contains(have, n)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	publish("8.9.1-r0", "1-r0")
+	want := map[string]string{"curl": "8.9.1-r0", "libcurl": "8.9.1-r0", "ca-certificates-bundle": "20240705-r0", "zlib": "1.3.1-r1"}
+	if diff := cmp.Diff(want, installs([]string{"curl>8", "missing"}, "musl")); diff != "" {
+		t.Errorf("ApkInstalls(curl) on an image with musl (-want +got):\n%s", diff)
+	}
+	first := osindex.InstallState(installs([]string{"curl"}, "musl"))
+	publish("8.9.1-r0", "2-r0")
+	if got := osindex.InstallState(installs([]string{"curl"}, "musl")); got != first {
+		t.Errorf("a package curl does not need moved, and the state moved")
+	}
+	publish("8.9.1-r1", "2-r0")
+	if got := osindex.InstallState(installs([]string{"curl"}, "musl")); got == first {
+		t.Errorf("libcurl moved and the state did not")
 	}
 }

@@ -26,8 +26,9 @@ import (
 // Archs are the architectures the repository has an index for.
 var Archs = []string{"x86_64", "aarch64"}
 
-// Pkg is one package of the index.
-type Pkg struct{ Name, Version, Origin string }
+// Pkg is one package of the index; Depends and Provides, when set, are
+// its D: and p: fields (space-separated, as apk writes them).
+type Pkg struct{ Name, Version, Origin, Depends, Provides string }
 
 // Repo is a repository served over HTTP on 127.0.0.1.
 type Repo struct {
@@ -72,6 +73,12 @@ func (r *Repo) Publish(pkgs ...Pkg) {
 		fmt.Fprintf(&idx, "C:Q1%s=\nP:%s\nV:%s\nA:%%ARCH%%\nS:1024\nI:4096\nT:lambdaimg test package\nU:https://example.org/\nL:MIT\n", strings.Repeat("A", 27), p.Name, p.Version)
 		if p.Origin != "" {
 			fmt.Fprintf(&idx, "o:%s\n", p.Origin)
+		}
+		if p.Depends != "" {
+			fmt.Fprintf(&idx, "D:%s\n", p.Depends)
+		}
+		if p.Provides != "" {
+			fmt.Fprintf(&idx, "p:%s\n", p.Provides)
 		}
 		fmt.Fprintf(&idx, "m:Nobody <nobody@example.org>\nt:1700000000\n\n")
 	}

@@ -14,9 +14,11 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile()
 	err := cli.New(cli.Env{}).ExecuteContext(ctx)
 	interrupted := ctx.Err() != nil
 	stop()
+	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambdaimg:", err)
 	}

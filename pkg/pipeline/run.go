@@ -157,7 +157,10 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 		return nil, err
 	}
 	opts := req.Build
-	opts.Gates = []build.Gate{verify.NewGate(v)}
+	// An unchanged image is asked about on every build: the store keeps
+	// which images passed (verify.Memo: replayed only for the same binary
+	// and options, after every blob hashes to its digest).
+	opts.Gates = []build.Gate{verify.NewGate(v, verify.WithMemo(verify.NewMemo(filepath.Join(st.Dir(), "verified"))))}
 	if req.Lock != nil { // before the smoke test: it is cheaper
 		opts.Gates = append(opts.Gates, lock.NewGate(req.Lock, req.LockFile))
 	}

@@ -180,6 +180,12 @@ func (c *imageChecks) layers(ctx context.Context) []*layerScan {
 		}
 		if scans != nil {
 			c.fs = merge(scans)
+			c.rep.layersIntact = true
+			for i, s := range scans {
+				if d := c.m.Layers[i]; s.blob != d.Digest || s.blobSize != d.Size {
+					c.rep.layersIntact = false
+				}
+			}
 		}
 	}
 	if len(probs) > 0 {

@@ -33,4 +33,8 @@
 // Reference resolves a registry reference or an OCI layout (oci:DIR or
 // oci:DIR:REFNAME, such as the local store) to the images to check. Layer
 // scans are cached by digest, so images sharing layers are read once.
+//
+// Gate is the build's verify gate; with a Memo it replays the pass of an
+// image it checked before (an unchanged image in the store) once every
+// blob of the image hashes to its digest.
 package verify

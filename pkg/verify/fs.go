@@ -38,6 +38,10 @@ type layerScan struct {
 	size      int64    // uncompressed bytes
 	diffID    v1.Hash  // sha256 of the uncompressed bytes
 	format    string   // "gzip", "zstd" or "tar": what the bytes are
+	// blob is the sha256 and the length of the bytes read (compressed):
+	// whether they are the blob the layer's digest names.
+	blob     v1.Hash
+	blobSize int64
 }
 
 type cachedScan struct {
@@ -85,7 +89,9 @@ func scanLayer(ctx context.Context, l v1.Layer) (*layerScan, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 1<<16)
+	blob := &countingReader{r: rc, ctx: ctx}
+	blobSum := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(blob, blobSum), 1<<16)
 	magic, _ := br.Peek(4)
 	s := &layerScan{format: "tar"}
 	var r io.Reader = br
@@ -140,8 +146,13 @@ func scanLayer(ctx context.Context, l v1.Layer) (*layerScan, error) {
 	if _, err := io.Copy(io.Discard, cr); err != nil {
 		return nil, err
 	}
+	// and the rest of the blob (the gzip trailer)
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, err
+	}
 	s.size = cr.n
 	s.diffID = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
+	s.blob, s.blobSize = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(blobSum.Sum(nil))}, blob.n
 	return s, nil
 }
 

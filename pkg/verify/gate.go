@@ -11,10 +11,29 @@ import (
 
 // Gate verifies images before they are stored, so that nothing Lambda
 // would reject reaches the store. It satisfies build.Gate.
-type Gate struct{ v *Verifier }
+type Gate struct {
+	v    *Verifier
+	memo *Memo
+}
+
+// GateOption configures a Gate.
+type GateOption func(*Gate)
+
+// WithMemo makes the gate record the images that pass in m and replay
+// the record of an image asked about again, once its blobs are hashed and
+// found intact (see Memo). Default: no memo, every image is read in full.
+func WithMemo(m *Memo) GateOption {
+	return func(g *Gate) { g.memo = m }
+}
 
 // NewGate returns a gate that checks with v.
-func NewGate(v *Verifier) *Gate { return &Gate{v: v} }
+func NewGate(v *Verifier, opts ...GateOption) *Gate {
+	g := &Gate{v: v}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
 
 // Name is "verify".
 func (g *Gate) Name() string { return "verify" }
@@ -22,17 +41,37 @@ func (g *Gate) Name() string { return "verify" }
 // Check verifies the image desc of the layout at layoutDir and returns its
 // Report; the error is its *FailedError.
 func (g *Gate) Check(ctx context.Context, layoutDir string, desc v1.Descriptor, t *catalog.Target) (any, error) {
-	img, err := layout.Path(layoutDir).Image(desc.Digest)
-	if err != nil {
-		return nil, fmt.Errorf("reading the image: %w", err)
-	}
 	ref := t.Name()
 	if desc.Platform != nil {
 		ref += " " + desc.Platform.String()
 	}
+	var key string
+	if g.memo != nil {
+		var err error
+		if key, err = memoKey(g.v, desc); err == nil {
+			if rep, ok := g.memo.lookup(layoutDir, desc, key); ok {
+				rep.Ref, rep.Memo = ref, true
+				return rep, nil
+			}
+		}
+	}
+	img, err := layout.Path(layoutDir).Image(desc.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("reading the image: %w", err)
+	}
 	rep := g.v.Image(ctx, ref, img, &desc)
 	if err := rep.Err(); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
+	}
+	if key != "" && ctx.Err() == nil && rep.Digest == desc.Digest.String() && rep.layersIntact {
+		// The checks read the manifest (its digest is rep.Digest) and
+		// every layer (hashed as they were read); the config is hashed
+		// here. A record not written is only work again next time.
+		if m, err := img.Manifest(); err == nil {
+			if _, err := readBlob(layout.Path(layoutDir), m.Config.Digest, m.Config.Size); err == nil {
+				g.memo.record(desc, key, rep)
+			}
+		}
 	}
 	return rep, nil
 }

@@ -37,6 +37,13 @@ type Report struct {
 	Digest   string  `json:"digest,omitempty"`
 	Platform string  `json:"platform,omitempty"`
 	Checks   []Check `json:"checks"`
+	// Memo is set when the checks were not run again: this lambdaimg
+	// binary recorded that the image with this digest passed them, and
+	// every blob of the image was hashed and found intact (see Memo).
+	Memo bool `json:"memo,omitempty"`
+	// layersIntact: every layer was read, and its bytes had the digest
+	// and size the manifest gives (a Memo records only such a pass).
+	layersIntact bool
 }
 
 // Failed reports whether any check failed.

@@ -1,10 +1,7 @@
 package inventory
 
 import (
-	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -14,27 +11,28 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 )
 
 // The files Read looks for, as paths in a layer tar.
 const (
-	DpkgStatus   = "var/lib/dpkg/status"
-	ApkInstalled = "lib/apk/db/installed"
+	DpkgStatus   = layerscan.DpkgStatus
+	ApkInstalled = layerscan.ApkInstalled
 	// ApkRepositoriesPath lists the repositories apk installs from.
-	ApkRepositoriesPath = "etc/apk/repositories"
+	ApkRepositoriesPath = layerscan.ApkRepositories
 	// RpmSQLite is rpm 4.16+'s database (Amazon Linux 2023), RpmBDB rpm
 	// 4.15's and earlier (Amazon Linux 2); Fedora-style images keep them
 	// in usr/lib/sysimage/rpm instead, which Read also looks in.
 	RpmSQLite = "var/lib/rpm/rpmdb.sqlite"
 	RpmBDB    = "var/lib/rpm/Packages"
-	RIEPath   = "usr/local/bin/aws-lambda-rie"
+	RIEPath   = layerscan.RIEPath
 )
 
 // rpmFiles are the rpm database files Read copies out of the image (the
 // SQLite database's write-ahead log holds transactions not yet folded
-// into it), by path in a layer tar.
+// into it), by path in a layer tar. layerscan keeps their contents
+// (TestKeptFiles).
 var rpmFiles = func() map[string]bool {
 	m := map[string]bool{}
 	for _, dir := range []string{"var/lib/rpm/", "usr/lib/sysimage/rpm/"} {
@@ -141,79 +139,82 @@ func Read(ref string, img v1.Image, ann map[string]string) (*Inventory, error) {
 // more than one database is taken to use dpkg's, else apk's, else rpm's
 // (a Debian image with rpm installed keeps an rpm database of nothing).
 func (inv *Inventory) scan(img v1.Image) error {
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	var (
-		dpkg, apk []Package
-		rpm       rpmCopy
-	)
-	defer rpm.remove()
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
+	ls, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("retrieving image layers: %w", err)
+	}
+	scans := make([]*layerScan, len(ls))
+	for i, l := range ls {
+		if scans[i], err = scanOf(l); err != nil {
 			return fmt.Errorf("reading the image's files: %w", err)
 		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		name := path.Clean(hdr.Name)
-		switch {
-		case aptSource(name):
-			b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
-			if err != nil {
-				return fmt.Errorf("reading /%s: %w", name, err)
-			}
-			if inv.AptSources == nil {
-				inv.AptSources = map[string]string{}
-			}
-			inv.AptSources[name] = string(b)
-		case rpmFiles[name]:
-			if err := rpm.add(name, tr); err != nil {
-				return fmt.Errorf("reading /%s: %w", name, err)
-			}
-		case name == DpkgStatus:
-			if dpkg, err = ReadDpkgStatus(tr); err != nil {
-				return fmt.Errorf("reading /%s: %w", DpkgStatus, err)
-			}
-		case name == ApkRepositoriesPath:
-			b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
-			if err != nil {
-				return fmt.Errorf("reading /%s: %w", name, err)
-			}
-			inv.ApkRepositories = string(b)
-		case name == ApkInstalled:
-			if apk, err = ReadApkDB(tr); err != nil {
-				return fmt.Errorf("reading /%s: %w", ApkInstalled, err)
-			}
-		case name == "etc/os-release", name == "usr/lib/os-release":
-			if id, err := osReleaseID(tr); err == nil && (inv.Distro == "" || name != "usr/lib/os-release") {
-				inv.Distro = id
-			}
-		case name == RIEPath:
-			sum := sha256.New()
-			if _, err := io.Copy(sum, tr); err != nil {
-				return fmt.Errorf("reading /%s: %w", RIEPath, err)
-			}
-			inv.RIE = "sha256:" + hex.EncodeToString(sum.Sum(nil))
-		}
 	}
+	c := &collector{inv: inv}
+	defer c.rpm.remove()
+	if err := merge(scans, c.visit); err != nil {
+		return err
+	}
+	return c.finish()
+}
+
+// collector takes what an inventory needs from the image's files, in the
+// order the container sees them (top layer first).
+type collector struct {
+	inv       *Inventory
+	dpkg, apk []Package
+	rpm       rpmCopy
+}
+
+func (c *collector) visit(f *wanted) error {
+	name, inv := f.tarName, c.inv
+	r := bytes.NewReader(f.data)
+	var err error
 	switch {
-	case dpkg != nil:
-		inv.Database, inv.Packages = "dpkg", dpkg
-	case apk != nil:
-		inv.Database, inv.Packages = "apk", apk
+	case aptSource(name):
+		if inv.AptSources == nil {
+			inv.AptSources = map[string]string{}
+		}
+		inv.AptSources[name] = string(f.data)
+	case rpmFiles[name]:
+		if err := c.rpm.add(name, r); err != nil {
+			return fmt.Errorf("reading /%s: %w", name, err)
+		}
+	case name == DpkgStatus:
+		if c.dpkg, err = ReadDpkgStatus(r); err != nil {
+			return fmt.Errorf("reading /%s: %w", DpkgStatus, err)
+		}
+	case name == ApkRepositoriesPath:
+		inv.ApkRepositories = string(f.data)
+	case name == ApkInstalled:
+		if c.apk, err = ReadApkDB(r); err != nil {
+			return fmt.Errorf("reading /%s: %w", ApkInstalled, err)
+		}
+	case name == "etc/os-release", name == "usr/lib/os-release":
+		if id, err := osReleaseID(r); err == nil && (inv.Distro == "" || name != "usr/lib/os-release") {
+			inv.Distro = id
+		}
+	case name == RIEPath:
+		inv.RIE = f.sum
+	}
+	return nil
+}
+
+// finish picks the package database and sorts its packages.
+func (c *collector) finish() error {
+	inv := c.inv
+	switch {
+	case c.dpkg != nil:
+		inv.Database, inv.Packages = "dpkg", c.dpkg
+	case c.apk != nil:
+		inv.Database, inv.Packages = "apk", c.apk
 	default:
-		db, ok := rpm.database()
+		db, ok := c.rpm.database()
 		if !ok {
 			break
 		}
 		pkgs, err := ReadRpmDB(db)
 		if err != nil {
-			return fmt.Errorf("reading the rpm database /%s: %w", rpm.names[filepath.Base(db)], err)
+			return fmt.Errorf("reading the rpm database /%s: %w", c.rpm.names[filepath.Base(db)], err)
 		}
 		inv.Database, inv.Packages = "rpm", pkgs
 	}

@@ -32,7 +32,9 @@
 //
 // Reference resolves a registry reference or an OCI layout (oci:DIR or
 // oci:DIR:REFNAME, such as the local store) to the images to check. Layer
-// scans are cached by digest, so images sharing layers are read once.
+// scans are kept by digest for the process (internal/layerscan, shared
+// with the package inventory) and used again only for bytes that hash to
+// the digest, so images sharing layers are decompressed once.
 //
 // Gate is the build's verify gate; with a Memo it replays the pass of an
 // image it checked before (an unchanged image in the store) once every

@@ -2,21 +2,12 @@ package verify
 
 import (
 	"archive/tar"
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
 	"path"
 	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 )
 
 // fileInfo is one tar entry of a layer.
@@ -44,87 +35,25 @@ type layerScan struct {
 	blobSize int64
 }
 
-type cachedScan struct {
-	once sync.Once
-	scan *layerScan
-	err  error
-}
-
-// scan reads l once per Verifier.
+// scan reads l (see scanLayer).
 func (v *Verifier) scan(ctx context.Context, l v1.Layer) (*layerScan, error) {
-	d, err := l.Digest()
-	if err != nil {
-		return nil, err
-	}
-	c, _ := v.layers.LoadOrStore(d, &cachedScan{})
-	cs := c.(*cachedScan)
-	cs.once.Do(func() { cs.scan, cs.err = scanLayer(ctx, l) })
-	return cs.scan, cs.err
+	return scanLayer(ctx, l)
 }
 
-var (
-	magicGzip = []byte{0x1f, 0x8b}
-	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
-	magicELF  = []byte("\x7fELF")
-)
+var magicELF = []byte("\x7fELF")
 
-type countingReader struct {
-	r   io.Reader
-	n   int64
-	ctx context.Context
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
+// scanLayer takes the layer's scan from layerscan, which reads each
+// distinct intact layer once per process (the package inventory of a
+// build reads the same layers), and keeps what verify needs.
 func scanLayer(ctx context.Context, l v1.Layer) (*layerScan, error) {
-	rc, err := l.Compressed()
+	ls, err := layerscan.Read(ctx, l)
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	blob := &countingReader{r: rc, ctx: ctx}
-	blobSum := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(blob, blobSum), 1<<16)
-	magic, _ := br.Peek(4)
-	s := &layerScan{format: "tar"}
-	var r io.Reader = br
-	switch {
-	case bytes.HasPrefix(magic, magicGzip):
-		s.format = "gzip"
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		r = zr
-	case bytes.HasPrefix(magic, magicZstd):
-		s.format = "zstd"
-		zr, err := zstd.NewReader(br)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		r = zr
-	}
-	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(r, h), ctx: ctx}
-	tr := tar.NewReader(cr)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading the layer's tar: %w", err)
-		}
-		p := cleanPath(h.Name)
+	s := &layerScan{size: ls.Size, diffID: ls.DiffID, format: ls.Format, blob: ls.Blob, blobSize: ls.BlobSize}
+	for i := range ls.Entries {
+		e := &ls.Entries[i]
+		p := cleanPath(e.Name)
 		dir, base := path.Split(p)
 		if strings.HasPrefix(base, ".wh.") {
 			if base == ".wh..wh..opq" {
@@ -134,40 +63,9 @@ func scanLayer(ctx context.Context, l v1.Layer) (*layerScan, error) {
 			}
 			continue
 		}
-		fi := fileInfo{path: p, typ: h.Typeflag, mode: h.Mode, link: h.Linkname}
-		if h.Typeflag == tar.TypeReg && h.Size > 0 {
-			buf := make([]byte, min(h.Size, 256))
-			n, _ := io.ReadFull(tr, buf)
-			fi.head = fileHead(buf[:n])
-		}
-		s.files = append(s.files, fi)
+		s.files = append(s.files, fileInfo{path: p, typ: e.Typeflag, mode: e.Mode, link: e.Linkname, head: e.Head})
 	}
-	// Count the rest of the stream (tar padding) too.
-	if _, err := io.Copy(io.Discard, cr); err != nil {
-		return nil, err
-	}
-	// and the rest of the blob (the gzip trailer)
-	if _, err := io.Copy(io.Discard, br); err != nil {
-		return nil, err
-	}
-	s.size = cr.n
-	s.diffID = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
-	s.blob, s.blobSize = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(blobSum.Sum(nil))}, blob.n
 	return s, nil
-}
-
-// fileHead keeps what verify reads of a file: an ELF header or a #! line.
-func fileHead(b []byte) []byte {
-	switch {
-	case bytes.HasPrefix(b, magicELF) && len(b) >= 20:
-		return append([]byte(nil), b[:20]...)
-	case bytes.HasPrefix(b, []byte("#!")):
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[:i]
-		}
-		return append([]byte(nil), b...)
-	}
-	return nil
 }
 
 func cleanPath(p string) string {

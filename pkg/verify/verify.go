@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -169,15 +168,15 @@ func WithNameOptions(opts ...name.Option) Option {
 	}
 }
 
-// Verifier checks images. It is safe for concurrent use and caches layer
-// scans by digest.
+// Verifier checks images. It is safe for concurrent use. Layer scans are
+// kept by digest for the process (internal/layerscan), and used again
+// only for bytes that hash to the digest.
 type Verifier struct {
 	maxSize     int64
 	maxSettings int
 	cmdRule     CmdRule
 	remote      []remote.Option
 	names       []name.Option
-	layers      sync.Map // v1.Hash -> *cachedScan
 }
 
 // New returns a Verifier.

@@ -2,15 +2,15 @@ package verify
 
 import (
 	"context"
-	"io"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 )
 
@@ -224,32 +224,72 @@ func TestCheckNamesEveryFailure(t *testing.T) {
 	}
 }
 
-// countingLayer counts how often its bytes are read.
-type countingLayer struct {
-	v1.Layer
-	reads *atomic.Int32
-}
-
-func (c countingLayer) Compressed() (io.ReadCloser, error) {
-	c.reads.Add(1)
-	return c.Layer.Compressed()
-}
-
+// TestLayersAreReadOnce: a layer several images share is decompressed
+// and scanned once (its bytes are still hashed for each image: see
+// TestDamagedCopyOfASharedLayer).
 func TestLayersAreReadOnce(t *testing.T) {
-	var reads atomic.Int32
-	shared := countingLayer{layer(t, F{Path: "opt/shared", Data: []byte("shared")}), &reads}
+	shared := layer(t, F{Path: "opt/shared", Data: []byte("shared")})
 	v, _ := New()
+	layerscan.Reset() // layers of other tests' images are the same
+	before := layerscan.Decompressed()
+	distinct := map[v1.Hash]bool{}
 	for _, rt := range []string{"python3.12", "nodejs22.x", "ruby3.3"} {
 		img, err := registrytest.Image(registrytest.ImageSpec{Runtime: rt, Arch: "x86_64", ExtraLayers: []v1.Layer{shared}})
 		if err != nil {
 			t.Fatal(err)
 		}
+		ls, _ := img.Layers()
+		for _, l := range ls {
+			d, _ := l.Digest()
+			distinct[d] = true
+		}
 		if rep := v.Image(context.Background(), rt, img, nil); rep.Failed() {
 			t.Errorf("%s: %v", rt, rep.Err())
 		}
 	}
-	if n := reads.Load(); n != 1 {
-		t.Errorf("the shared layer was read %d times, want 1", n)
+	if n := layerscan.Decompressed() - before; n != int64(len(distinct)) {
+		t.Errorf("%d layers decompressed for %d distinct layers", n, len(distinct))
+	}
+}
+
+// damagedCopy holds other bytes than the layer whose digest and size it
+// claims.
+type damagedCopy struct {
+	v1.Layer
+	claims v1.Layer
+}
+
+func (d damagedCopy) Digest() (v1.Hash, error) { return d.claims.Digest() }
+func (d damagedCopy) Size() (int64, error)     { return d.claims.Size() }
+
+// TestDamagedCopyOfASharedLayer: an image whose copy of a layer is
+// damaged fails, though an intact image with that layer passed just
+// before (a stored image checked in the run that builds another on the
+// same base).
+func TestDamagedCopyOfASharedLayer(t *testing.T) {
+	spec := registrytest.ImageSpec{Runtime: "python3.12", Arch: "x86_64"}
+	img, err := registrytest.Image(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := New()
+	if rep := v.Image(context.Background(), "intact", img, nil); rep.Failed() {
+		t.Fatalf("intact: %v", rep.Err())
+	}
+	ls, _ := img.Layers()
+	other := layer(t, F{Path: "opt/other", Data: []byte("other")})
+	ls[0] = damagedCopy{Layer: other, claims: ls[0]}
+	cf, _ := img.ConfigFile()
+	bad, err := mutate.AppendLayers(empty.Image, ls...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad, err = mutate.ConfigFile(bad, cf); err != nil {
+		t.Fatal(err)
+	}
+	rep := v.Image(context.Background(), "damaged", bad, nil)
+	if !rep.Failed() || !strings.Contains(rep.Err().Error(), "diff_id") {
+		t.Errorf("the damaged copy: %v, want a diff_id failure", rep.Err())
 	}
 }
 

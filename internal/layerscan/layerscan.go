@@ -4,7 +4,10 @@
 // inventory (pkg/inventory: the few files it reads). A build reads the
 // same layers for both (and the base image's for its inventory), so the
 // scans of intact layers are kept by digest for the whole process: each
-// distinct layer is decompressed once.
+// distinct layer is decompressed once. With KeepIn they are kept across
+// processes too (the build keeps them in the user cache), so that a new
+// image on a known base does not decompress the base's layers again. A
+// kept scan, either way, is used only for bytes that hash to its digest.
 package layerscan
 
 import (
@@ -112,36 +115,51 @@ var cache = struct {
 
 const cacheMax = 256
 
-// Read returns the scan of l: from the cache when an intact layer with
-// l's digest was read before in this process and l's bytes hash to its
-// digest now (a sha256 pass over the compressed bytes, far cheaper than
-// decompressing them), else by reading l. A scan is kept only when the
-// bytes read had l's digest and size, so a damaged blob never stands in
-// for the intact one, nor the intact one for a damaged copy: a caller
-// always gets the scan of the bytes l holds.
+// Read returns the scan of l: a kept one when an intact layer with l's
+// digest was read before, in this process or (KeepIn) an earlier one, and
+// l's bytes hash to its digest now (a sha256 pass over the compressed
+// bytes, far cheaper than decompressing them), else by reading l. A scan
+// is kept only when the bytes read had l's digest and size, so a damaged
+// blob never stands in for the intact one, nor the intact one for a
+// damaged copy: a caller always gets the scan of the bytes l holds.
 func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 	d, err := l.Digest()
 	if err != nil {
 		return nil, err
 	}
+	size, sizeErr := l.Size()
 	cache.Lock()
 	s := cache.m[d]
 	cache.Unlock()
+	dir := diskDir()
+	fromDisk := false
+	if s == nil && sizeErr == nil {
+		s, fromDisk = load(dir, d, size), true
+	}
 	if s != nil && holds(ctx, l, s) {
+		if fromDisk {
+			remember(d, s)
+		}
 		return s, nil
 	}
 	if s, err = read(ctx, l); err != nil {
 		return nil, err
 	}
-	if size, err := l.Size(); err == nil && s.Intact(d, size) {
-		cache.Lock()
-		if len(cache.m) >= cacheMax {
-			clear(cache.m)
-		}
-		cache.m[d] = s
-		cache.Unlock()
+	if sizeErr == nil && s.Intact(d, size) {
+		remember(d, s)
+		save(dir, s)
 	}
 	return s, nil
+}
+
+// remember keeps s, the scan of the intact layer d, for the process.
+func remember(d v1.Hash, s *Scan) {
+	cache.Lock()
+	if len(cache.m) >= cacheMax {
+		clear(cache.m)
+	}
+	cache.m[d] = s
+	cache.Unlock()
 }
 
 // holds reports whether l's bytes are those s was read from.

@@ -11,6 +11,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 
 	"github.com/lambdaimg/lambdaimg/internal/memo"
+	"github.com/lambdaimg/lambdaimg/internal/usercache"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -32,20 +33,7 @@ type baseInventories struct {
 }
 
 func newBaseInventories() *baseInventories {
-	return &baseInventories{dir: inventoryCacheDir()}
-}
-
-// inventoryCacheDir is where base inventories are kept:
-// $LAMBDAIMG_CACHE_DIR/inventories, else the user's cache directory's
-// lambdaimg/inventories.
-func inventoryCacheDir() string {
-	if d := os.Getenv("LAMBDAIMG_CACHE_DIR"); d != "" {
-		return filepath.Join(d, "inventories")
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "lambdaimg", "inventories")
-	}
-	return ""
+	return &baseInventories{dir: usercache.Dir("inventories")}
 }
 
 // get returns the inventory of ref (as pulled: mirrors applied) for arch.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
+	"github.com/lambdaimg/lambdaimg/internal/usercache"
 	"github.com/lambdaimg/lambdaimg/pkg/build"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
@@ -156,6 +158,10 @@ func (req *Request) build(ctx context.Context, jobs []build.Job) ([]build.Result
 	if err != nil {
 		return nil, err
 	}
+	// Layer scans (what the verify gate and the package record read of a
+	// layer) are kept across runs too, by the layer's digest: a new image
+	// on a known base reads the base's layers only to hash them.
+	layerscan.KeepIn(usercache.Dir("layerscans"))
 	opts := req.Build
 	// An unchanged image is asked about on every build: the store keeps
 	// which images passed (verify.Memo: replayed only for the same binary

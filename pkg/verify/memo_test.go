@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 	"github.com/lambdaimg/lambdaimg/pkg/verify"
@@ -265,4 +266,41 @@ func bigLayer() (v1.Layer, error) {
 	tw.Close()
 	zw.Close()
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+}
+
+// TestKeptScanOfADamagedLayer: with layer scans kept across processes
+// (layerscan.KeepIn), a stored image whose layer is then damaged at the
+// same size is read in full and fails, as without them.
+func TestKeptScanOfADamagedLayer(t *testing.T) {
+	t.Cleanup(func() { layerscan.KeepIn("") })
+	layerscan.KeepIn(t.TempDir())
+	dir, desc, m := layoutOf(t, registrytest.ImageSpec{Runtime: "python3.12", Arch: "x86_64", Docker: true})
+	target := &catalog.Target{Runtime: &catalog.Runtime{ID: "python3.12"}, Variant: "debian"}
+	v, err := verify.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func() error {
+		layerscan.Reset() // another process
+		_, err := verify.NewGate(v).Check(context.Background(), dir, desc, target)
+		return err
+	}
+	if err := check(); err != nil {
+		t.Fatal(err)
+	}
+	before := layerscan.Decompressed()
+	if err := check(); err != nil {
+		t.Fatalf("again: %v", err)
+	}
+	if n := layerscan.Decompressed() - before; n != 0 {
+		t.Errorf("the intact image again: %d layers decompressed, want 0 (kept)", n)
+	}
+	flip(t, blob(dir, m.Layers[0].Digest))
+	before = layerscan.Decompressed()
+	if err := check(); err == nil {
+		t.Error("the damaged image passed")
+	}
+	if n := layerscan.Decompressed() - before; n == 0 {
+		t.Error("the damaged layer was not read")
+	}
 }

@@ -27,21 +27,35 @@
 # POOL=full: both daemons unrestricted and no platform named to either tool:
 # each reads the daemons' workers (amd64 native, arm64 emulated on both).
 #
-# Env: POOL, PORTS (default "12741 12742"), RUNS (default 3), TARGETS,
-# BENCH_BASES (see common.sh). The daemons are stopped and their state
-# deleted on exit.
+# CLIENT_CACHE: what lambdaimg's own user cache (LAMBDAIMG_CACHE_DIR, here
+# $WORK/lambdaimg-cache: base images' inventories, layer scans) holds at a
+# cold run. empty (default): emptied before each cold run, with the
+# daemons' state and the store: truly cold. kept: filled by one build
+# before the measured runs and kept: cold builders and store, as a
+# scheduled CI run with a cached ~/.cache, or a workstation, sees them.
+#
+# Env: POOL, CLIENT_CACHE, PORTS (default "12741 12742"), RUNS (default 3),
+# TARGETS, BENCH_BASES (see common.sh). The daemons are stopped and their
+# state deleted on exit.
 set -euo pipefail
 shopt -s inherit_errexit # a failing tool inside $(timeit ...) stops the run
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 RUNS=${RUNS:-3}
 POOL=${POOL:-split}
+CLIENT_CACHE=${CLIENT_CACHE:-empty}
 PORTS=${PORTS:-12741 12742}
 WORK=${WORK:-$ROOT/.cache/bench-pool}
 rm -rf "$WORK" && mkdir -p "$WORK"
 
 # shellcheck source=scripts/bench/common.sh
 . scripts/bench/common.sh
+
+case $CLIENT_CACHE in
+empty | kept) ;;
+*) echo "bench: CLIENT_CACHE is empty or kept, not $CLIENT_CACHE" >&2; exit 2 ;;
+esac
+export LAMBDAIMG_CACHE_DIR=$WORK/lambdaimg-cache
 
 read -r port_a port_b <<<"$PORTS"
 A=tcp://127.0.0.1:$port_a
@@ -96,6 +110,7 @@ prune() {
 	buildctl --addr "$A" prune --all >/dev/null
 	buildctl --addr "$B" prune --all >/dev/null
 	rm -rf "$WORK/store"
+	if [ "$CLIENT_CACHE" = empty ]; then rm -rf "$LAMBDAIMG_CACHE_DIR"; fi
 }
 
 # schedule NAME T0 T1: one line on the jobs, busy and idle time of each
@@ -170,7 +185,8 @@ print(line)
 PY
 }
 
-# Cold: both daemons pruned and the store emptied before each run; warm:
+# Cold: both daemons pruned and the store emptied before each run (and
+# lambdaimg's user cache, unless CLIENT_CACHE=kept); warm:
 # nothing changed since. Runs take turns so that a slow spell of the machine
 # does not land on one only.
 RUNNERS=(lambdaimg-1 lambdaimg-2 bake-1 bake-2)
@@ -182,6 +198,10 @@ declare -A cmd=(
 )
 declare -A colds warms cold warm
 : >"$WORK/schedule"
+if [ "$CLIENT_CACHE" = kept ]; then # fill it; not measured
+	prune
+	run_lambdaimg "$B_"
+fi
 for i in $(seq 1 "$RUNS"); do
 	for r in "${RUNNERS[@]}"; do
 		prune
@@ -202,7 +222,7 @@ for r in "${RUNNERS[@]}"; do
 done
 
 images=$(wc -l <"$WORK/jobs")
-printf '\n%d images (%s); POOL=%s: A = %s (%s), B = %s (both platforms)\n\n' "$images" "${SEL[*]}" "$POOL" "$A" \
+printf '\n%d images (%s); POOL=%s, CLIENT_CACHE=%s: A = %s (%s), B = %s (both platforms)\n\n' "$images" "${SEL[*]}" "$POOL" "$CLIENT_CACHE" "$A" \
 	"$([ "$POOL" = split ] && echo linux/amd64 only || echo both platforms)" "$B"
 printf '| run | builders | cold (s, median of %d) | warm no-op (s, median of %d) |\n|---|---|---:|---:|\n' "$RUNS" "$RUNS"
 for r in "${RUNNERS[@]}"; do

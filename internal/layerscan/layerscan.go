@@ -121,7 +121,8 @@ const cacheMax = 256
 // bytes, far cheaper than decompressing them), else by reading l. A scan
 // is kept only when the bytes read had l's digest and size, so a damaged
 // blob never stands in for the intact one, nor the intact one for a
-// damaged copy: a caller always gets the scan of the bytes l holds.
+// damaged copy: a caller always gets the scan of the bytes l holds (of
+// the content its digest names, for a Named layer: see Named).
 func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 	d, err := l.Digest()
 	if err != nil {
@@ -131,6 +132,12 @@ func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 	cache.Lock()
 	s := cache.m[d]
 	cache.Unlock()
+	if n, ok := l.(named); ok {
+		if s != nil {
+			return s, nil
+		}
+		l = n.Layer
+	}
 	dir := diskDir()
 	fromDisk := false
 	if s == nil && sizeErr == nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 	"github.com/lambdaimg/lambdaimg/internal/memo"
 	"github.com/lambdaimg/lambdaimg/internal/usercache"
 
@@ -73,7 +74,10 @@ func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Ar
 		inv.Ref = ref
 		return inv, nil
 	}
-	inv, err := inventory.Read(ref, img, nil)
+	// The inventory of the image its digest names, kept by that digest:
+	// a layer scanned in this run (the built image's copy of the base
+	// layer, hashed when the verify gate read it) is not fetched again.
+	inv, err := inventory.Read(ref, layerscan.NamedImage(img), nil)
 	if err != nil {
 		return nil, registry.ScrubError(err)
 	}

@@ -69,4 +69,14 @@ func TestBaseInventoryKept(t *testing.T) {
 	if n := read(); n == 0 {
 		t.Error("a damaged copy was used")
 	}
+	// With no inventory kept, the image is read again but its layer is
+	// not fetched: this process keeps the layer's scan (of the content
+	// its digest names). Only the config is.
+	before := srv.Registry.RequestKinds()[registrytest.KindGetBlob]
+	if _, err := (&baseInventories{}).get(context.Background(), ref, catalog.X86_64); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Registry.RequestKinds()[registrytest.KindGetBlob] - before; n != 1 {
+		t.Errorf("reading the inventory again fetched %d blobs, want 1 (the config)", n)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
@@ -194,7 +195,10 @@ func packagesCurrent(j Job, e store.Entry, state string) bool {
 // and installs, the PackageIndexArg it was built with. An index that
 // cannot be read leaves the index state empty, and says so in the note.
 func (b *Builder) recordPackages(ctx context.Context, j Job, baseRef, installs string, img v1.Image) (rec, note string, err error) {
-	inv, err := inventory.Read(j.Name(), img, nil)
+	// The layers' scans the verify gate just took are used without
+	// hashing the layout's blobs again: store1 stores the image only
+	// after the store has hashed each blob it takes in.
+	inv, err := inventory.Read(j.Name(), layerscan.NamedImage(img), nil)
 	if err != nil {
 		return "", "", err
 	}

@@ -21,24 +21,9 @@ import (
 func TestBaseInventoryKept(t *testing.T) {
 	srv := registrytest.Start(t)
 	status := "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\n\n"
-	layer, err := registrytest.Layer(types.DockerLayer,
+	ref := pushBase(t, srv, "base:bookworm",
 		registrytest.File{Path: "var/lib/dpkg/status", Data: []byte(status)},
 		registrytest.File{Path: "etc/apt/sources.list", Data: []byte("deb http://deb.debian.org/debian bookworm main\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := srv.Host + "/base:bookworm"
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	// read returns how many blobs reading the inventory fetched.
 	read := func() int {
@@ -79,4 +64,28 @@ func TestBaseInventoryKept(t *testing.T) {
 	if n := srv.Registry.RequestKinds()[registrytest.KindGetBlob] - before; n != 1 {
 		t.Errorf("reading the inventory again fetched %d blobs, want 1 (the config)", n)
 	}
+}
+
+// pushBase writes a one-layer image of files to srv as repo:tag and
+// returns its reference: a stand-in base image for the tests that read a
+// base's inventory.
+func pushBase(t *testing.T, srv *registrytest.Server, repoTag string, files ...registrytest.File) string {
+	t.Helper()
+	layer, err := registrytest.Layer(types.DockerLayer, files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := srv.Host + "/" + repoTag
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }

@@ -4,11 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex"
 	"github.com/lambdaimg/lambdaimg/pkg/osindex/apktest"
@@ -23,24 +18,9 @@ import (
 func TestAlpinePackageState(t *testing.T) {
 	repo := apktest.Start(t)
 	srv := registrytest.Start(t)
-	layer, err := registrytest.Layer(types.DockerLayer,
+	ref := pushBase(t, srv, "alpine:3.20",
 		registrytest.File{Path: "lib/apk/db/installed", Data: []byte("P:musl\nV:1.2.5-r0\nA:x86_64\n\n")},
 		registrytest.File{Path: "etc/apk/repositories", Data: []byte(repo.URL + "\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := srv.Host + "/alpine:3.20"
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"github.com/lambdaimg/lambdaimg/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,7 +113,7 @@ func TestPoolStepRefusesEmptySecret(t *testing.T) {
 	tls := jobSteps(t, gen, "build")["Write the builders' TLS files from secrets"]
 	dir := t.TempDir()
 	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed")
+		testenv.Unavailable(t, "bash is not installed (scripts/install-buildkit.sh installs it)")
 	}
 	cmd := exec.Command("bash", "-e", "-c", tls.Run)
 	cmd.Env = append(os.Environ(), "RUNNER_TEMP="+dir, "TLS_ARM_CERT=x", "TLS_ARM_KEY=x", "TLS_BUILDKIT_CA=")

@@ -62,8 +62,8 @@ func (b *Builder) packageIndexes(ctx context.Context, jobs []Job, preps map[*ren
 // nothing (apt-get install, apk add) and its stored image recorded
 // nothing installed, or when the image has no package sources.
 func (b *Builder) packageState(ctx context.Context, j Job, p *prepared) (string, error) {
-	idx, rec, err := b.packageSources(ctx, j, p)
-	if err != nil || idx == nil {
+	rec, err := b.storedRecord(j)
+	if err != nil {
 		return "", err
 	}
 	names := append([]string(nil), p.installs...)
@@ -74,7 +74,13 @@ func (b *Builder) packageState(ctx context.Context, j Job, p *prepared) (string,
 		}
 	}
 	if len(names) == 0 {
+		// Nothing to install: neither the sources nor the base image
+		// are read, so a first build starts at once.
 		return "", nil
+	}
+	idx, err := b.packageSources(ctx, j, p, rec)
+	if err != nil || idx == nil {
+		return "", err
 	}
 	// The index first (read once per session): when neither it nor the
 	// base can be read, its error is the one to fix.
@@ -96,6 +102,21 @@ func (b *Builder) packageState(ctx context.Context, j Job, p *prepared) (string,
 	return osindex.InstallState(installs), nil
 }
 
+// storedRecord is the package record of j's stored image, or nil when
+// there is no stored image or it has none.
+func (b *Builder) storedRecord(j Job) (*osindex.Record, error) {
+	t := j.Context.Target
+	e, stored, err := b.store.Get(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)})
+	if err != nil || !stored {
+		return nil, err
+	}
+	raw, ok := e.Descriptor.Annotations[labels.OSPackages]
+	if !ok {
+		return nil, nil
+	}
+	return osindex.ParseRecord(raw)
+}
+
 // sourceIndex is the package index of an image's sources, as
 // packageState asks it: read reads it, installs is what installing names
 // brings in (osindex.Client.Installs, ApkInstalls).
@@ -104,44 +125,34 @@ type sourceIndex struct {
 	installs func(names []string, have func(string) bool) (map[string]string, error)
 }
 
-// packageSources are the package sources (APT's; apk's on Alpine) the
-// stored image of j recorded, with its record, or else (a first build, or
-// one by an older lambdaimg) its base image's; nil when there are none.
-func (b *Builder) packageSources(ctx context.Context, j Job, p *prepared) (*sourceIndex, *osindex.Record, error) {
+// packageSources are the package sources (APT's; apk's on Alpine) rec,
+// the record of j's stored image, lists, or else (a first build, or one by
+// an older lambdaimg) its base image's; nil when there are none.
+func (b *Builder) packageSources(ctx context.Context, j Job, p *prepared, rec *osindex.Record) (*sourceIndex, error) {
 	t := j.Context.Target
-	e, stored, err := b.store.Get(store.Ref{Runtime: t.Runtime.ID, Variant: t.Variant, Arch: string(j.Arch)})
-	if err != nil {
-		return nil, nil, err
-	}
-	var rec *osindex.Record
-	if raw, ok := e.Descriptor.Annotations[labels.OSPackages]; stored && ok {
-		if rec, err = osindex.ParseRecord(raw); err != nil {
-			return nil, nil, err
-		}
-	}
 	arch := j.Arch.GoArch()
 	if t.Spec.OS == catalog.Alpine {
 		repos, err := b.apkRepositories(ctx, j, p, rec)
 		if err != nil || len(repos) == 0 {
-			return nil, rec, err
+			return nil, err
 		}
 		return &sourceIndex{
 			read: func() error { _, err := b.index.ApkCandidates(ctx, repos, arch); return err },
 			installs: func(names []string, have func(string) bool) (map[string]string, error) {
 				return b.index.ApkInstalls(ctx, repos, arch, names, have)
 			},
-		}, rec, nil
+		}, nil
 	}
 	srcs, err := b.aptSources(ctx, j, p, rec)
 	if err != nil || len(srcs) == 0 {
-		return nil, rec, err
+		return nil, err
 	}
 	return &sourceIndex{
 		read: func() error { _, err := b.index.Candidates(ctx, srcs, arch); return err },
 		installs: func(names []string, have func(string) bool) (map[string]string, error) {
 			return b.index.Installs(ctx, srcs, arch, names, have)
 		},
-	}, rec, nil
+	}, nil
 }
 
 // aptSources are the APT sources rec lists, or else j's base image's.

@@ -122,12 +122,19 @@ const cacheMax = 256
 // is kept only when the bytes read had l's digest and size, so a damaged
 // blob never stands in for the intact one, nor the intact one for a
 // damaged copy: a caller always gets the scan of the bytes l holds (of
-// the content its digest names, for a Named layer: see Named).
+// the content its digest names, for a Named layer: see Named). Reads of
+// one digest take turns, so that concurrent jobs on one base image read
+// its layers once, not once each.
 func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 	d, err := l.Digest()
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockDigest(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	size, sizeErr := l.Size()
 	cache.Lock()
 	s := cache.m[d]
@@ -157,6 +164,38 @@ func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 		save(dir, s)
 	}
 	return s, nil
+}
+
+// busy holds a channel per digest being read, closed when the read ends.
+var busy = struct {
+	sync.Mutex
+	m map[v1.Hash]chan struct{}
+}{m: map[v1.Hash]chan struct{}{}}
+
+// lockDigest waits until no other Read of d runs (or ctx ends), then
+// holds d until unlock.
+func lockDigest(ctx context.Context, d v1.Hash) (unlock func(), err error) {
+	for {
+		busy.Lock()
+		ch, held := busy.m[d]
+		if !held {
+			ch = make(chan struct{})
+			busy.m[d] = ch
+			busy.Unlock()
+			return func() {
+				busy.Lock()
+				delete(busy.m, d)
+				busy.Unlock()
+				close(ch)
+			}, nil
+		}
+		busy.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // remember keeps s, the scan of the intact layer d, for the process.

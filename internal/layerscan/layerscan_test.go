@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -126,5 +127,45 @@ func TestReadKeeps(t *testing.T) {
 	size, _ := l.Size()
 	if !s.Intact(d, size) || s.Format != "gzip" || s.Size%512 != 0 {
 		t.Errorf("blob %s (%d bytes), format %s, size %d; want %s (%d bytes), gzip, tar blocks", s.Blob, s.BlobSize, s.Format, s.Size, d, size)
+	}
+}
+
+// TestConcurrentReadsReadOnce: jobs reading one layer at the same time
+// (two images on one base) decompress it once; a damaged copy among them
+// still gets its own bytes' scan.
+func TestConcurrentReadsReadOnce(t *testing.T) {
+	Reset()
+	good := layer(t, [2]string{"var/lib/dpkg/status", "good"})
+	bad := layer(t, [2]string{"var/lib/dpkg/status", "baad"})
+	before := Decompressed()
+	var wg sync.WaitGroup
+	got := make([]string, 9)
+	for i := range got {
+		l := good
+		if i == 4 {
+			l = swapped{Layer: bad, claims: good}
+		}
+		wg.Go(func() {
+			s, err := Read(context.Background(), l)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = string(s.Entries[0].Data)
+		})
+	}
+	wg.Wait()
+	for i, g := range got {
+		want := "good"
+		if i == 4 {
+			want = "baad"
+		}
+		if g != want {
+			t.Errorf("reader %d: %q, want %q", i, g, want)
+		}
+	}
+	// the intact layer once and the damaged copy once, in either order
+	if n := Decompressed() - before; n != 2 {
+		t.Errorf("%d layers read in full, want 2", n)
 	}
 }

@@ -215,3 +215,27 @@ func TestEvict(t *testing.T) {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
 }
+
+// TestWarmKeptOnDisk: a layer whose scan a record keeps is not read to
+// warm it (its later Read hashes its bytes against the record anyway).
+func TestWarmKeptOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	t.Cleanup(func() { KeepIn("") })
+	KeepIn(dir)
+	Reset()
+	l := plainLayer(t, [2]string{"var/lib/dpkg/status", "good"})
+	if _, err := Read(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	Reset() // another process
+	before := Decompressed()
+	if err := Warm(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	if n := Decompressed() - before; n != 0 {
+		t.Errorf("warming and reading a layer kept on disk decompressed it %d times, want 0", n)
+	}
+}

@@ -169,3 +169,35 @@ func TestConcurrentReadsReadOnce(t *testing.T) {
 		t.Errorf("%d layers read in full, want 2", n)
 	}
 }
+
+// TestWarm: a warmed layer is not decompressed again when a copy with its
+// digest is read (the copy's bytes are still hashed: a damaged copy gets
+// its own scan), and a layer whose scan is kept is not read to warm it.
+func TestWarm(t *testing.T) {
+	Reset()
+	good := layer(t, [2]string{"var/lib/dpkg/status", "good"})
+	bad := layer(t, [2]string{"var/lib/dpkg/status", "baad"})
+	before := Decompressed()
+	for range 2 {
+		if err := Warm(context.Background(), good); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := Decompressed() - before; n != 1 {
+		t.Errorf("warming twice read the layer %d times, want once", n)
+	}
+	s, err := Read(context.Background(), good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := Decompressed() - before; n != 1 || string(s.Entries[0].Data) != "good" {
+		t.Errorf("after warming, a read decompressed %d layers in all (want 1) and gave %q", n, s.Entries[0].Data)
+	}
+	s, err = Read(context.Background(), swapped{Layer: bad, claims: good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(s.Entries[0].Data) != "baad" {
+		t.Errorf("a damaged copy of a warmed layer got %q, want its own bytes' scan", s.Entries[0].Data)
+	}
+}

@@ -29,8 +29,9 @@ import (
 // that a later Build reads only the manifest (an image's content does not
 // change under its digest); "" keeps nothing.
 type baseInventories struct {
-	m   memo.Map[string, *inventory.Inventory]
-	dir string
+	m      memo.Map[string, *inventory.Inventory]
+	warmed memo.Map[string, struct{}]
+	dir    string
 }
 
 func newBaseInventories() *baseInventories {
@@ -42,23 +43,12 @@ func (bi *baseInventories) get(ctx context.Context, ref string, arch catalog.Arc
 	return bi.m.Do(ref+" "+string(arch), func() (*inventory.Inventory, error) { return bi.read(ctx, ref, arch) })
 }
 
-// read reads the base image ref for arch with lambdaimg's registry
-// credentials and retries: its manifest, then the inventory kept for its
-// digest, or else its layers.
+// read reads the base image ref for arch: its manifest, then the
+// inventory kept for its digest, or else its layers.
 func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Arch) (*inventory.Inventory, error) {
-	r, err := name.ParseReference(ref)
+	img, err := remoteImage(ctx, ref, arch)
 	if err != nil {
-		return nil, fmt.Errorf("base image %s: %w", ref, err)
-	}
-	tr, err := registry.NewRetryTransport(remote.DefaultTransport)
-	if err != nil {
-		return nil, err
-	}
-	img, err := remote.Image(r, remote.WithContext(ctx), remote.WithTransport(tr),
-		remote.WithAuthFromKeychain(registry.Keychain()),
-		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: arch.GoArch()}))
-	if err != nil {
-		return nil, registry.ScrubError(fmt.Errorf("reading the base image %s for its OS packages: %w", ref, err))
+		return nil, fmt.Errorf("reading the base image %s for its OS packages: %w", ref, err)
 	}
 	dgst, err := img.Digest()
 	if err != nil {
@@ -83,6 +73,46 @@ func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Ar
 	}
 	keep(kept, inv)
 	return inv, nil
+}
+
+// remoteImage is the image ref names for arch in its registry, read with
+// lambdaimg's registry credentials and retries.
+func remoteImage(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := registry.NewRetryTransport(remote.DefaultTransport)
+	if err != nil {
+		return nil, err
+	}
+	img, err := remote.Image(r, remote.WithContext(ctx), remote.WithTransport(tr),
+		remote.WithAuthFromKeychain(registry.Keychain()),
+		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: arch.GoArch()}))
+	return img, registry.ScrubError(err)
+}
+
+// warm reads the layers of the base image ref for arch from its registry
+// (layerscan.Warm), once per Build: the built image's copies of them are
+// then hashed, not decompressed, when the gates and the package record
+// read them. Its errors change nothing: those read the layers anyway.
+func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Arch) {
+	bi.warmed.Do(ref+" "+string(arch), func() (struct{}, error) {
+		img, err := remoteImage(ctx, ref, arch)
+		if err != nil {
+			return struct{}{}, err
+		}
+		ls, err := img.Layers()
+		if err != nil {
+			return struct{}{}, err
+		}
+		for _, l := range ls {
+			if err := layerscan.Warm(ctx, l); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	})
 }
 
 // readKept reads an inventory keep wrote; a missing or unreadable one is

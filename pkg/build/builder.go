@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -30,6 +31,7 @@ type Builder struct {
 	multi bool             // several jobs: export destinations are directories
 	index *osindex.Client  // this Build's session of opts.OSIndex
 	bases *baseInventories // this Build's base images, for their packages
+	warms sync.WaitGroup   // base images being read ahead (warmBase)
 }
 
 // New returns a Builder that builds through conn.
@@ -116,10 +118,12 @@ func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 	return results, nil
 }
 
-// runAll runs the jobs, at most Options.Jobs at once.
+// runAll runs the jobs, at most Options.Jobs at once. It returns when
+// they have ended, and base images being read ahead (warmBase) stopped.
 func (b *Builder) runAll(ctx context.Context, jobs []Job, preps map[*render.Context]*prepared, disp *display) []Result {
 	results := make([]Result, len(jobs))
 	runCtx, cancel := context.WithCancel(ctx)
+	defer b.warms.Wait() // after cancel
 	defer cancel()
 	eg := errgroup.Group{}
 	eg.SetLimit(b.opts.Jobs)
@@ -215,7 +219,23 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display, tk
 			return b.reuse(ctx, r, j, e, img)
 		}
 	}
+	b.warmBase(ctx, j, p)
 	return b.buildOnPool(ctx, r, j, p, k, disp, tk)
+}
+
+// warmBase reads the layers of j's base image from its registry in the
+// background while BuildKit builds j, once per base and platform, when
+// something will read the built image's layers (the gates, the package
+// record): decompressing them on this machine then overlaps the build
+// instead of following it. It only saves time; its failures change
+// nothing. A base whose layer scans are kept (layerscan.KeepIn) is not
+// fetched.
+func (b *Builder) warmBase(ctx context.Context, j Job, p *prepared) {
+	ref, ok := p.imageArgs["BASE_IMAGE"]
+	if !ok || len(b.opts.Gates) == 0 && !packageOSes[j.Context.Target.Spec.OS] {
+		return
+	}
+	b.warms.Go(func() { b.bases.warm(ctx, ref, j.Arch) })
 }
 
 // buildOn builds j on n into a fresh layout, then gates and stores it.

@@ -11,7 +11,8 @@ import (
 // so. A build that fails on a builder that still answers is not retried:
 // the failure is the job's.
 func (b *Builder) buildOnPool(ctx context.Context, r Result, j Job, p *prepared, k string, disp *display, t *ticket) Result {
-	n, err := b.sched.acquire(ctx, j, nil, t)
+	base := baseKey(p.imageArgs, j.Arch.Platform())
+	n, err := b.sched.acquire(ctx, j, base, nil, t)
 	if err != nil {
 		return r.fail(ctx, err)
 	}
@@ -24,7 +25,7 @@ func (b *Builder) buildOnPool(ctx context.Context, r Result, j Job, p *prepared,
 		return first
 	}
 	note := fmt.Sprintf("builder %s stopped answering during the build (%s)", n.conn.Addr, first.Reason)
-	other, err := b.sched.acquire(ctx, j, n, nil)
+	other, err := b.sched.acquire(ctx, j, base, n, nil)
 	if err != nil || other == nil {
 		first.Note = note + "; no other builder builds " + r.Platform
 		return first

@@ -3,6 +3,8 @@ package build
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ type node struct {
 	running int
 	dead    error // why it stopped answering
 	targets map[*render.Context]bool
+	bases   map[string]bool // the bases (see baseKey) of the jobs placed here
 }
 
 func (n *node) free() bool { return n.limit == 0 || n.running < n.limit }
@@ -34,7 +37,12 @@ func (n *node) free() bool { return n.limit == 0 || n.running < n.limit }
 //  3. the fewest jobs running plus jobs waiting for it alone (balance):
 //     a builder that is the only one for some platform counts the jobs of
 //     that platform not yet placed, so it is not filled with work that
-//     others could do while those wait for it;
+//     others could do while those wait for it; and a builder that was
+//     given a job on the same base images for the same platform counts one
+//     job fewer: it pulls and unpacks those once, so jobs that share a base
+//     go to one builder until it has two more than another (on two
+//     builders, two targets on one base for amd64 and arm64 go one
+//     platform to each, not one of each platform to both);
 //  4. one that already built this target in this run: its stages that
 //     run on the build platform are cached there;
 //  5. the one that builds the fewest platforms, keeping the versatile
@@ -50,7 +58,7 @@ type scheduler struct {
 func newScheduler(conns []*buildkit.Conn, limits []int) *scheduler {
 	s := &scheduler{changed: make(chan struct{}), pending: map[string]int{}}
 	for i, c := range conns {
-		n := &node{conn: c, targets: map[*render.Context]bool{}}
+		n := &node{conn: c, targets: map[*render.Context]bool{}, bases: map[string]bool{}}
 		if i < len(limits) {
 			n.limit = limits[i]
 		}
@@ -145,10 +153,24 @@ func (s *scheduler) reserved(n *node, platform string) int {
 	return count
 }
 
-// acquire waits for a node to run j on (not skip) and takes a slot on it;
-// placing j settles its ticket t (nil for a retry). It returns nil when
-// no live node builds j's platform.
-func (s *scheduler) acquire(ctx context.Context, j Job, skip *node, t *ticket) (*node, error) {
+// baseKey names the base images of a job on one platform: its image
+// arguments (as pulled) and its platform; "" when it pulls none.
+func baseKey(images map[string]string, platform string) string {
+	if len(images) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(images)) {
+		fmt.Fprintf(&b, "%s=%s ", k, images[k])
+	}
+	return b.String() + platform
+}
+
+// acquire waits for a node to run j, whose base images base names (see
+// baseKey), on (not skip) and takes a slot on it; placing j settles its
+// ticket t (nil for a retry). It returns nil when no live node builds j's
+// platform.
+func (s *scheduler) acquire(ctx context.Context, j Job, base string, skip *node, t *ticket) (*node, error) {
 	platform := j.Arch.Platform()
 	for {
 		s.mu.Lock()
@@ -157,9 +179,12 @@ func (s *scheduler) acquire(ctx context.Context, j Job, skip *node, t *ticket) (
 			s.mu.Unlock()
 			return nil, nil
 		}
-		if n := s.pick(cands, j.Context, platform); n != nil {
+		if n := s.pick(cands, j.Context, base, platform); n != nil {
 			n.running++
 			n.targets[j.Context] = true
+			if base != "" {
+				n.bases[base] = true
+			}
 			s.settleLocked(t)
 			s.mu.Unlock()
 			return n, nil
@@ -175,7 +200,7 @@ func (s *scheduler) acquire(ctx context.Context, j Job, skip *node, t *ticket) (
 }
 
 // pick chooses among candidates with a free slot (see scheduler).
-func (s *scheduler) pick(cands []*node, target *render.Context, platform string) *node {
+func (s *scheduler) pick(cands []*node, target *render.Context, base, platform string) *node {
 	var best *node
 	bestLoad := 0
 	for _, n := range cands {
@@ -183,6 +208,9 @@ func (s *scheduler) pick(cands []*node, target *render.Context, platform string)
 			continue
 		}
 		load := n.running + s.reserved(n, platform)
+		if base != "" && n.bases[base] {
+			load--
+		}
 		if best == nil || better(n, best, load, bestLoad, target) {
 			best, bestLoad = n, load
 		}

@@ -17,17 +17,20 @@ var (
 	full = &buildkit.Conn{Addr: "full", Platforms: []string{"linux/amd64", "linux/arm64"}, Native: []string{"linux/amd64"}}
 	amd  = &buildkit.Conn{Addr: "amd", Platforms: []string{"linux/amd64"}, Native: []string{"linux/amd64"}}
 	arm  = &buildkit.Conn{Addr: "arm", Platforms: []string{"linux/arm64"}, Native: []string{"linux/arm64"}}
+	// full2 is a second builder like full
+	full2 = &buildkit.Conn{Addr: "full2", Platforms: []string{"linux/amd64", "linux/arm64"}, Native: []string{"linux/amd64"}}
 )
 
 // TestSchedule places jobs one after the other (none ends) and lists the
 // builder each went to.
 func TestSchedule(t *testing.T) {
-	a, b := &render.Context{}, &render.Context{}
+	a, b, c, d := &render.Context{}, &render.Context{}, &render.Context{}, &render.Context{}
 	cases := []struct {
 		name   string
 		conns  []*buildkit.Conn
 		limits []int
 		jobs   []Job
+		bases  []string // each job's baseKey; none: ""
 		want   []string
 	}{
 		{name: "arm64 only where it builds, amd64 beside it", conns: []*buildkit.Conn{full, amd},
@@ -42,19 +45,34 @@ func TestSchedule(t *testing.T) {
 		{name: "the only arm64 builder is kept for the arm64 jobs to come", conns: []*buildkit.Conn{full, amd},
 			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: a, Arch: catalog.ARM64}, {Context: b, Arch: catalog.ARM64}},
 			want: []string{"amd", "amd", "full", "full"}},
+		{name: "jobs on one base for one platform go to one builder", conns: []*buildkit.Conn{full, full2},
+			jobs:  []Job{{Context: a, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: a, Arch: catalog.ARM64}, {Context: b, Arch: catalog.ARM64}},
+			bases: []string{"debian amd64", "debian amd64", "debian arm64", "debian arm64"},
+			want:  []string{"full", "full", "full2", "full2"}},
+		{name: "the same, the platforms in turn", conns: []*buildkit.Conn{full, full2},
+			jobs:  []Job{{Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.ARM64}, {Context: b, Arch: catalog.X86_64}, {Context: b, Arch: catalog.ARM64}},
+			bases: []string{"debian amd64", "debian arm64", "debian amd64", "debian arm64"},
+			want:  []string{"full", "full2", "full", "full2"}},
+		{name: "a base's jobs spread when one builder has two more", conns: []*buildkit.Conn{full, full2},
+			jobs:  []Job{{Context: a, Arch: catalog.X86_64}, {Context: b, Arch: catalog.X86_64}, {Context: c, Arch: catalog.X86_64}, {Context: d, Arch: catalog.X86_64}},
+			bases: []string{"debian amd64", "debian amd64", "debian amd64", "debian amd64"},
+			want:  []string{"full", "full", "full2", "full2"}},
 		{name: "job limit", conns: []*buildkit.Conn{amd, full}, limits: []int{1, 0},
 			jobs: []Job{{Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}, {Context: a, Arch: catalog.X86_64}}, want: []string{"amd", "full", "full"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScheduler(tc.conns, tc.limits)
+			if tc.bases == nil {
+				tc.bases = make([]string, len(tc.jobs))
+			}
 			var tickets []*ticket
 			for _, j := range tc.jobs { // as runAll does: every job known first
 				tickets = append(tickets, s.expect(j.Arch.Platform()))
 			}
 			var got []string
 			for i, j := range tc.jobs {
-				n, err := s.acquire(context.Background(), j, nil, tickets[i])
+				n, err := s.acquire(context.Background(), j, tc.bases[i], nil, tickets[i])
 				if err != nil || n == nil {
 					t.Fatalf("acquire %s: %v, %v", j.Arch, n, err)
 				}
@@ -72,10 +90,10 @@ func TestSchedule(t *testing.T) {
 func TestScheduleWaitsAndSkips(t *testing.T) {
 	s := newScheduler([]*buildkit.Conn{amd}, []int{1})
 	j := Job{Context: &render.Context{}, Arch: catalog.X86_64}
-	n, _ := s.acquire(context.Background(), j, nil, nil)
+	n, _ := s.acquire(context.Background(), j, "", nil, nil)
 	got := make(chan *node)
 	go func() {
-		m, _ := s.acquire(context.Background(), j, nil, nil)
+		m, _ := s.acquire(context.Background(), j, "", nil, nil)
 		got <- m
 	}()
 	select {
@@ -87,7 +105,7 @@ func TestScheduleWaitsAndSkips(t *testing.T) {
 	if m := <-got; m != n {
 		t.Errorf("the waiting job went to %v", m)
 	}
-	if m, err := s.acquire(context.Background(), j, n, nil); m != nil || err != nil {
+	if m, err := s.acquire(context.Background(), j, "", n, nil); m != nil || err != nil {
 		t.Errorf("acquire without the only builder: %v, %v; want none", m, err)
 	}
 	if why := s.unserved("linux/arm64"); why == "" {
@@ -100,7 +118,7 @@ func TestScheduleWaitsAndSkips(t *testing.T) {
 func TestTicketSettles(t *testing.T) {
 	s := newScheduler([]*buildkit.Conn{full, amd}, nil)
 	placed, unchanged := s.expect("linux/arm64"), s.expect("linux/arm64")
-	if _, err := s.acquire(context.Background(), Job{Context: &render.Context{}, Arch: catalog.ARM64}, nil, placed); err != nil {
+	if _, err := s.acquire(context.Background(), Job{Context: &render.Context{}, Arch: catalog.ARM64}, "", nil, placed); err != nil {
 		t.Fatal(err)
 	}
 	s.settle(placed) // runAll settles every job when it ends
@@ -112,7 +130,7 @@ func TestTicketSettles(t *testing.T) {
 	if got := s.pending["linux/arm64"]; got != 0 {
 		t.Errorf("pending arm64 after both settled = %d, want 0", got)
 	}
-	n, _ := s.acquire(context.Background(), Job{Context: &render.Context{}, Arch: catalog.X86_64}, nil, nil)
+	n, _ := s.acquire(context.Background(), Job{Context: &render.Context{}, Arch: catalog.X86_64}, "", nil, nil)
 	if n.conn != amd {
 		t.Errorf("amd64 went to %s with nothing pending; want amd (fewest platforms)", n.conn.Addr)
 	}

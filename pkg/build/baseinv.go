@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/lambdaimg/lambdaimg/internal/blobpool"
 	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 
 	"github.com/lambdaimg/lambdaimg/internal/layerscan"
@@ -20,6 +22,7 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/inventory"
 	"github.com/lambdaimg/lambdaimg/pkg/registry"
+	"github.com/opencontainers/go-digest"
 )
 
 // baseInventories reads the inventories of base images from their
@@ -92,11 +95,13 @@ func remoteImage(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, 
 	return img, registry.ScrubError(err)
 }
 
-// warm reads the layers of the base image ref for arch from its registry
-// (layerscan.Warm), once per Build: the built image's copies of them are
-// then hashed, not decompressed, when the gates and the package record
-// read them. Its errors change nothing: those read the layers anyway.
-func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Arch) {
+// warm reads the layers of the base image ref for arch (layerscan.Warm),
+// once per Build: the built image's copies of them are then hashed, not
+// decompressed, when the gates and the package record read them. A layer
+// pool holds is read from there; one fetched from the registry is added
+// to pool as it is read, so that the builder does not send it again.
+// Its errors change nothing: those readers read the layers anyway.
+func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Arch, pool *blobpool.Pool) {
 	bi.warmed.Do(ref+" "+string(arch), func() (struct{}, error) {
 		img, err := remoteImage(ctx, ref, arch)
 		if err != nil {
@@ -107,12 +112,78 @@ func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Ar
 			return struct{}{}, err
 		}
 		for _, l := range ls {
-			if err := layerscan.Warm(ctx, l); err != nil {
+			if err := warmLayer(ctx, l, pool); err != nil {
 				return struct{}{}, err
 			}
 		}
 		return struct{}{}, nil
 	})
+}
+
+// warmLayer warms l, taking its bytes from pool when it holds them and
+// adding them to it otherwise.
+func warmLayer(ctx context.Context, l v1.Layer, pool *blobpool.Pool) error {
+	d, err := l.Digest()
+	if err != nil {
+		return err
+	}
+	size, err := l.Size()
+	if err != nil {
+		return err
+	}
+	dg := digest.Digest(d.String())
+	if pool.Has(dg, size) {
+		return layerscan.Warm(ctx, pooled{Layer: l, pool: pool, d: dg, size: size})
+	}
+	w, err := pool.Writer(dg, size)
+	if err != nil {
+		return layerscan.Warm(ctx, l)
+	}
+	if err := layerscan.Warm(ctx, teeLayer{Layer: l, w: w}); err != nil {
+		w.Discard()
+		return err
+	}
+	if w.Written() == 0 { // its scan was kept: fetched for the pool alone
+		rc, err := l.Compressed()
+		if err != nil {
+			w.Discard()
+			return err
+		}
+		defer rc.Close()
+		if _, err := io.Copy(w, rc); err != nil {
+			w.Discard()
+			return err
+		}
+	}
+	return w.Commit()
+}
+
+// pooled is a layer whose compressed bytes are read from a pool.
+type pooled struct {
+	v1.Layer
+	pool *blobpool.Pool
+	d    digest.Digest
+	size int64
+}
+
+func (p pooled) Compressed() (io.ReadCloser, error) { return p.pool.Open(p.d, p.size) }
+
+// teeLayer is a layer whose compressed bytes are written to w as they are
+// read.
+type teeLayer struct {
+	v1.Layer
+	w io.Writer
+}
+
+func (t teeLayer) Compressed() (io.ReadCloser, error) {
+	rc, err := t.Layer.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(rc, t.w), rc}, nil
 }
 
 // readKept reads an inventory keep wrote; a missing or unreadable one is

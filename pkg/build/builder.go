@@ -13,6 +13,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/lambdaimg/lambdaimg/internal/blobpool"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
@@ -32,6 +33,7 @@ type Builder struct {
 	index *osindex.Client  // this Build's session of opts.OSIndex
 	bases *baseInventories // this Build's base images, for their packages
 	warms sync.WaitGroup   // base images being read ahead (warmBase)
+	blobs *blobpool.Pool   // this Build's blobs that exports need not send
 }
 
 // New returns a Builder that builds through conn.
@@ -91,6 +93,10 @@ func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 		defer os.RemoveAll(d)
 		workDir = d
 	}
+	// The run's blobs (base layers read ahead, blobs exported), and the
+	// store's: an export takes those from here, not from the builder.
+	b.blobs = blobpool.New(filepath.Join(workDir, ".blobs"), filepath.Join(b.store.Dir(), "blobs"))
+	defer os.RemoveAll(filepath.Join(workDir, ".blobs"))
 	preps := map[*render.Context]*prepared{}
 	for _, j := range jobs {
 		if _, ok := preps[j.Context]; ok {
@@ -227,15 +233,16 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display, tk
 // background while BuildKit builds j, once per base and platform, when
 // something will read the built image's layers (the gates, the package
 // record): decompressing them on this machine then overlaps the build
-// instead of following it. It only saves time; its failures change
-// nothing. A base whose layer scans are kept (layerscan.KeepIn) is not
-// fetched.
+// instead of following it, and the builder does not send those layers at
+// the export (b.blobs). It only saves time; its failures change nothing.
+// Layers the store holds are read from there; layers whose scans are kept
+// (layerscan.KeepIn) are fetched for b.blobs only, not decompressed.
 func (b *Builder) warmBase(ctx context.Context, j Job, p *prepared) {
 	ref, ok := p.imageArgs["BASE_IMAGE"]
 	if !ok || len(b.opts.Gates) == 0 && !packageOSes[j.Context.Target.Spec.OS] {
 		return
 	}
-	b.warms.Go(func() { b.bases.warm(ctx, ref, j.Arch) })
+	b.warms.Go(func() { b.bases.warm(ctx, ref, j.Arch, b.blobs) })
 }
 
 // buildOn builds j on n into a fresh layout, then gates and stores it.

@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/lambdaimg/lambdaimg/pkg/labels"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/client/ociindex"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/opencontainers/go-digest"
@@ -33,10 +36,17 @@ type Base struct {
 	Config string `json:"config"` // digest of the config for the job's platform
 }
 
-// solve builds one job and exports its image as an OCI layout into out.
-// It closes status. It returns the bases it checked, by image argument.
+// solve builds one job and exports its image as an OCI layout into out,
+// taking the blobs this machine has already from b.blobs instead of from
+// the builder. It closes status. It returns the bases it checked, by
+// image argument.
 func (b *Builder) solve(ctx context.Context, conn *buildkit.Conn, j Job, p *prepared, out string, status chan *client.SolveStatus) (map[string]Base, error) {
-	spec, err := newSolveSpec(b.opts, j, p, out, b.multi)
+	cs, err := b.blobs.Export(out)
+	if err != nil {
+		close(status)
+		return nil, err
+	}
+	spec, err := newSolveSpec(b.opts, j, p, cs, b.multi)
 	if err != nil {
 		close(status)
 		return nil, err
@@ -56,7 +66,7 @@ func (b *Builder) solve(ctx context.Context, conn *buildkit.Conn, j Job, p *prep
 	imports := frontendCacheImports(jobCaches(b.opts.CacheImports, j))
 	var mu sync.Mutex
 	bases := map[string]Base{}
-	_, err = conn.Build(ctx, spec.opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
+	resp, err := conn.Build(ctx, spec.opt, "lambdaimg", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
 		// The platform checks run beside the solve; a failed check cancels
 		// it. (egctx ends when Wait returns: nothing after uses it.)
 		eg, egctx := errgroup.WithContext(ctx)
@@ -77,7 +87,29 @@ func (b *Builder) solve(ctx context.Context, conn *buildkit.Conn, j Job, p *prep
 		})
 		return res, eg.Wait()
 	}, status)
-	return bases, err
+	if err != nil {
+		return bases, err
+	}
+	return bases, layoutIndex(out, resp.ExporterResponse)
+}
+
+// layoutIndex writes the index.json of the OCI layout dir an export
+// filled through a content store (BuildKit's client writes it only for an
+// export to a directory), from the exporter's response.
+func layoutIndex(dir string, resp map[string]string) error {
+	raw, ok := resp[exptypes.ExporterImageDescriptorKey]
+	if !ok {
+		return fmt.Errorf("BuildKit's response names no exported image")
+	}
+	data, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return fmt.Errorf("BuildKit's response: the exported image: %w", err)
+	}
+	var desc ocispecs.Descriptor
+	if err := json.Unmarshal(data, &desc); err != nil {
+		return fmt.Errorf("BuildKit's response: the exported image: %w", err)
+	}
+	return ociindex.NewStoreIndex(dir).Put(desc, ociindex.Tag("latest"))
 }
 
 func frontendCacheImports(in []client.CacheOptionsEntry) []gateway.CacheOptionsEntry {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
@@ -24,8 +25,9 @@ type solveSpec struct {
 }
 
 // newSolveSpec makes the solve of job j of the context p, exporting its
-// image as an OCI layout into out. It talks to no daemon.
-func newSolveSpec(o Options, j Job, p *prepared, out string, multi bool) (solveSpec, error) {
+// image's blobs into the content store out (an OCI layout's: see
+// blobpool.Pool.Export). It talks to no daemon.
+func newSolveSpec(o Options, j Job, p *prepared, out content.Store, multi bool) (solveSpec, error) {
 	mounts, attrs, err := frontendInputs(o, j, p)
 	if err != nil {
 		return solveSpec{}, err
@@ -41,8 +43,8 @@ func newSolveSpec(o Options, j Job, p *prepared, out string, multi bool) (solveS
 		attachables = append(attachables, secretsprovider.FromMap(map[string][]byte{"ca": ca}))
 	}
 	exports := []client.ExportEntry{{
-		Type:      client.ExporterOCI,
-		OutputDir: out,
+		Type:        client.ExporterOCI,
+		OutputStore: out,
 		Attrs: map[string]string{
 			"tar": "false",
 			// Docker media types and gzip: what every registry and Lambda take.

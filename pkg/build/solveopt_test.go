@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/render"
@@ -22,7 +24,7 @@ func TestNewSolveSpec(t *testing.T) {
 		rie:   map[string]string{"arm64": filepath.Join(rie, "aws-lambda-rie")},
 		index: map[catalog.Arch]string{catalog.ARM64: "sha256:arm", catalog.X86_64: "sha256:amd"}}
 	o := Options{SourceDateEpoch: 42, BuildArgs: map[string]string{"FOO": "bar", "BASE_IMAGE": "ignored"}, NoCache: true, Pull: true, CABundle: ca}
-	spec, err := newSolveSpec(o, j, p, t.TempDir(), false)
+	spec, err := newSolveSpec(o, j, p, layoutStore(t), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +48,12 @@ func TestNewSolveSpec(t *testing.T) {
 		t.Errorf("%d session attachables, want auth and the CA secret", len(spec.opt.Session))
 	}
 	e := spec.opt.Exports[0]
-	if e.Type != "oci" || e.Attrs["oci-mediatypes"] != "false" || e.Attrs["compression"] != "gzip" || e.Attrs["rewrite-timestamp"] != "true" {
+	if e.Type != "oci" || e.OutputStore == nil || e.Attrs["oci-mediatypes"] != "false" || e.Attrs["compression"] != "gzip" || e.Attrs["rewrite-timestamp"] != "true" {
 		t.Errorf("the store export is %+v: Lambda wants Docker media types and gzip", e)
 	}
 
 	j.Extensions, p.rie, o.CABundle = "", nil, ""
-	spec, err = newSolveSpec(o, j, p, t.TempDir(), false)
+	spec, err = newSolveSpec(o, j, p, layoutStore(t), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,17 @@ func TestNewSolveSpec(t *testing.T) {
 		t.Errorf("without extensions or CA: attrs %v, %d attachables", spec.attrs, len(spec.opt.Session))
 	}
 	o.CABundle = filepath.Join(t.TempDir(), "missing.pem")
-	if _, err := newSolveSpec(o, j, p, t.TempDir(), false); err == nil {
+	if _, err := newSolveSpec(o, j, p, layoutStore(t), false); err == nil {
 		t.Error("a missing CA bundle must fail")
 	}
+}
+
+// layoutStore is a content store over a new OCI layout directory.
+func layoutStore(t *testing.T) content.Store {
+	t.Helper()
+	st, err := local.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

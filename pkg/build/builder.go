@@ -242,7 +242,27 @@ func (b *Builder) warmBase(ctx context.Context, j Job, p *prepared) {
 	if !ok || len(b.opts.Gates) == 0 && !packageOSes[j.Context.Target.Spec.OS] {
 		return
 	}
-	b.warms.Go(func() { b.bases.warm(ctx, ref, j.Arch, b.blobs) })
+	b.warms.Go(func() {
+		b.bases.warm(ctx, ref, j.Arch, b.blobs)
+		if packageOSes[j.Context.Target.Spec.OS] {
+			b.warmSources(ctx, ref, j.Arch)
+		}
+	})
+}
+
+// warmSources reads the release files of the base image ref's APT
+// sources for arch, which the package record of the built image reads
+// (the state of its sources), while BuildKit builds it: the record then
+// does not wait for the network after the build. Its errors are kept for
+// the record to report, as if the record had read them.
+func (b *Builder) warmSources(ctx context.Context, ref string, arch catalog.Arch) {
+	inv, err := b.bases.get(ctx, ref, arch)
+	if err != nil {
+		return
+	}
+	if srcs, err := osindex.ParseSourceFiles(inv.AptSources); err == nil && len(srcs) > 0 {
+		b.index.State(ctx, srcs, arch.GoArch())
+	}
 }
 
 // buildOn builds j on n into a fresh layout, then gates and stores it.

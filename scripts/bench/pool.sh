@@ -34,11 +34,32 @@
 # before the measured runs and kept: cold builders and store, as a
 # scheduled CI run with a cached ~/.cache, or a workstation, sees them.
 #
-# Env: POOL, CLIENT_CACHE, PORTS (default "12741 12742"), RUNS (default 3),
+# CLIENT_CORE: shared (default): the tools' clients, the daemons and the
+# local registry share the machine's CPUs, as when the builders run on the
+# machine of the client. own: the clients run on CPU 1 alone and
+# everything else on CPU 0 (taskset), as when the builders are remote: what
+# a client does with its CPU (lambdaimg's verify gate and package record)
+# then takes nothing from the builders, and the builders have one CPU.
+#
+# Env: POOL, CLIENT_CACHE, CLIENT_CORE, PORTS (default "12741 12742"), RUNS (default 3),
 # TARGETS, BENCH_BASES (see common.sh). The daemons are stopped and their
 # state deleted on exit.
 set -euo pipefail
 shopt -s inherit_errexit # a failing tool inside $(timeit ...) stops the run
+CLIENT_CORE=${CLIENT_CORE:-shared}
+case $CLIENT_CORE in
+shared) PIN=() ;;
+own)
+	if [ "$(nproc --all)" -lt 2 ]; then
+		echo "bench: CLIENT_CORE=own needs 2 CPUs" >&2
+		exit 2
+	fi
+	# this script, and so the daemons and the registry, on CPU 0
+	if [ -z "${BENCH_PINNED:-}" ]; then BENCH_PINNED=1 exec taskset -c 0 "$0" "$@"; fi
+	PIN=(taskset -c 1)
+	;;
+*) echo "bench: CLIENT_CORE is shared or own, not $CLIENT_CORE" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 RUNS=${RUNS:-3}
@@ -93,11 +114,11 @@ start_daemon b "$B"
 run_lambdaimg() { # BUILDER... ; the report goes to $WORK/report.json
 	local b builders=()
 	for b in "$@"; do builders+=(--builder "$b"); done
-	"$BIN" build "${SEL[@]}" "${builders[@]}" --store "$WORK/store" --registry-mirror "docker.io=$host" \
+	"${PIN[@]}" "$BIN" build "${SEL[@]}" "${builders[@]}" --store "$WORK/store" --registry-mirror "docker.io=$host" \
 		--rie .cache/rie --progress quiet -o json >"$WORK/report.json" 2>>"$WORK/lambdaimg.log"
 }
 run_bake() { # BUILDX-BUILDER
-	"$BUILDX" --builder "$1" bake -f "$WORK/docker-bake.json" --progress quiet >>"$WORK/bake.log" 2>&1
+	"${PIN[@]}" "$BUILDX" --builder "$1" bake -f "$WORK/docker-bake.json" --progress quiet >>"$WORK/bake.log" 2>&1
 }
 # cpu NAME CMD...: runs CMD, appends "NAME USER SYS" (the client's CPU
 # seconds: on 2 cores they are taken from the daemons) to $WORK/cpu.
@@ -222,7 +243,7 @@ for r in "${RUNNERS[@]}"; do
 done
 
 images=$(wc -l <"$WORK/jobs")
-printf '\n%d images (%s); POOL=%s, CLIENT_CACHE=%s: A = %s (%s), B = %s (both platforms)\n\n' "$images" "${SEL[*]}" "$POOL" "$CLIENT_CACHE" "$A" \
+printf '\n%d images (%s); POOL=%s, CLIENT_CACHE=%s, CLIENT_CORE=%s: A = %s (%s), B = %s (both platforms)\n\n' "$images" "${SEL[*]}" "$POOL" "$CLIENT_CACHE" "$CLIENT_CORE" "$A" \
 	"$([ "$POOL" = split ] && echo linux/amd64 only || echo both platforms)" "$B"
 printf '| run | builders | cold (s, median of %d) | warm no-op (s, median of %d) |\n|---|---|---:|---:|\n' "$RUNS" "$RUNS"
 for r in "${RUNNERS[@]}"; do

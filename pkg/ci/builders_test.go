@@ -75,8 +75,22 @@ func TestPoolSteps(t *testing.T) {
 	if _, ok := build.Env["BUILDKIT_HOST"]; ok {
 		t.Error("the build step sets BUILDKIT_HOST")
 	}
+	// lambdaimg's user cache is the directory the cache steps keep
+	cacheDir := "${{ runner.temp }}/lambdaimg-cache"
+	if got := build.Env["LAMBDAIMG_CACHE_DIR"]; got != cacheDir {
+		t.Errorf("the build step's LAMBDAIMG_CACHE_DIR = %q, want %q", got, cacheDir)
+	}
+	restore, save := steps["Restore lambdaimg's scans of base images"], steps["Save lambdaimg's scans of base images"]
+	if restore.With["path"] != cacheDir || save.With["path"] != cacheDir || restore.With["key"] != save.With["key"] ||
+		!strings.HasPrefix(restore.With["key"], restore.With["restore-keys"]) || save.If != "always()" {
+		t.Errorf("the cache steps do not keep the build's user cache: restore %+v, save %+v", restore, save)
+	}
 	argsFile := filepath.Join(dir, "args")
-	runStep(t, dir, build.Run, "RUNNER_TEMP="+tmp, "ARGS="+argsFile, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	runStep(t, dir, build.Run, "RUNNER_TEMP="+tmp, "LAMBDAIMG_CACHE_DIR="+filepath.Join(tmp, "lambdaimg-cache"),
+		"ARGS="+argsFile, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if fi, err := os.Stat(filepath.Join(tmp, "lambdaimg-cache")); err != nil || !fi.IsDir() {
+		t.Errorf("the build step did not make the cache directory for the save step: %v", err)
+	}
 	data, err := os.ReadFile(argsFile)
 	if err != nil {
 		t.Fatal(err)

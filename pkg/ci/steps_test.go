@@ -15,9 +15,11 @@ import (
 
 // step is one step of a generated job, as the tests below run it.
 type step struct {
-	ID  string            `yaml:"id"`
-	Run string            `yaml:"run"`
-	Env map[string]string `yaml:"env"`
+	ID   string            `yaml:"id"`
+	If   string            `yaml:"if"`
+	Run  string            `yaml:"run"`
+	Env  map[string]string `yaml:"env"`
+	With map[string]string `yaml:"with"`
 }
 
 // jobSteps returns the steps of job in workflow, by name.

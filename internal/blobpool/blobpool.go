@@ -33,8 +33,6 @@ import (
 type Pool struct {
 	dir  string
 	also []string
-	// Skipped counts the blobs an export took from the pool.
-	Skipped atomic.Int64
 }
 
 // New returns a pool that keeps blobs in dir (created when one is added)
@@ -168,25 +166,38 @@ func (w *Writer) Discard() {
 // pool's copy into dir and reports that dir has it. The blobs the export
 // sends are added to the pool once committed. The caller writes dir's
 // index.json (BuildKit's client does so only for an OutputDir).
-func (p *Pool) Export(dir string) (content.Store, error) {
+func (p *Pool) Export(dir string) (*ExportStore, error) {
 	st, err := local.NewStore(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &exportStore{Store: st, pool: p, dir: dir}, nil
+	return &ExportStore{Store: st, pool: p, dir: dir}, nil
 }
 
-type exportStore struct {
+// ExportStore is the content store of one export; see Pool.Export.
+type ExportStore struct {
 	content.Store
-	pool *Pool
-	dir  string
+	pool                        *Pool
+	dir                         string
+	received, local, localBlobs atomic.Int64
 }
 
-func (s *exportStore) blobPath(d digest.Digest) string {
+// Stats says what the export moved: the bytes the builder sent, and the
+// bytes and blobs it did not send because the pool held them.
+type Stats struct {
+	Received, Local, LocalBlobs int64
+}
+
+// Stats is what the export has moved so far.
+func (s *ExportStore) Stats() Stats {
+	return Stats{Received: s.received.Load(), Local: s.local.Load(), LocalBlobs: s.localBlobs.Load()}
+}
+
+func (s *ExportStore) blobPath(d digest.Digest) string {
 	return filepath.Join(s.dir, "blobs", d.Algorithm().String(), d.Encoded())
 }
 
-func (s *exportStore) Writer(ctx context.Context, opts ...content.WriterOpt) (content.Writer, error) {
+func (s *ExportStore) Writer(ctx context.Context, opts ...content.WriterOpt) (content.Writer, error) {
 	var wo content.WriterOpts
 	for _, o := range opts {
 		if err := o(&wo); err != nil {
@@ -195,7 +206,8 @@ func (s *exportStore) Writer(ctx context.Context, opts ...content.WriterOpt) (co
 	}
 	if d := wo.Desc.Digest; d != "" {
 		if from := s.pool.path(d, wo.Desc.Size); from != "" && link(from, s.blobPath(d)) == nil {
-			s.pool.Skipped.Add(1)
+			s.local.Add(wo.Desc.Size)
+			s.localBlobs.Add(1)
 			return nil, fmt.Errorf("content %v: %w", d, errdefs.ErrAlreadyExists)
 		}
 	}
@@ -208,7 +220,13 @@ func (s *exportStore) Writer(ctx context.Context, opts ...content.WriterOpt) (co
 
 type exportWriter struct {
 	content.Writer
-	s *exportStore
+	s *ExportStore
+}
+
+func (w *exportWriter) Write(b []byte) (int, error) {
+	n, err := w.Writer.Write(b)
+	w.s.received.Add(int64(n))
+	return n, err
 }
 
 func (w *exportWriter) Commit(ctx context.Context, size int64, expected digest.Digest, opts ...content.Opt) error {

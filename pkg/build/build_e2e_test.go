@@ -336,6 +336,16 @@ func TestReproducible(t *testing.T) {
 		if rs[0].Status != build.Built {
 			t.Errorf("build %d with NoCache: %s, want built", i+1, rs[0].Status)
 		}
+		// The second export takes every blob from the store (the same
+		// image): BuildKit sends none of them.
+		switch x := rs[0].Export; {
+		case x == nil:
+			t.Errorf("build %d reports no export", i+1)
+		case i == 0 && x.ReceivedBytes == 0:
+			t.Errorf("the first build received nothing from BuildKit: %+v", x)
+		case i == 1 && (x.ReceivedBytes != 0 || x.LocalBlobs == 0):
+			t.Errorf("the second build's export: %+v; want every blob from the store, nothing received", x)
+		}
 		digests = append(digests, rs[0].Digest)
 	}
 	if digests[0] != digests[1] {

@@ -273,7 +273,8 @@ func (b *Builder) buildOn(ctx context.Context, r Result, j Job, p *prepared, k s
 		return r.fail(ctx, err)
 	}
 	defer os.RemoveAll(out)
-	bases, err := b.solve(ctx, n.conn, j, p, out, disp.attach(j.Name()))
+	bases, moved, err := b.solve(ctx, n.conn, j, p, out, disp.attach(j.Name()))
+	r.Export = moved
 	if err != nil {
 		r = r.fail(ctx, err)
 		r.FailedLines = failedLines(err)

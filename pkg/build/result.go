@@ -60,8 +60,21 @@ type Result struct {
 	// the build and the job ran again on Builder; Note says what happened.
 	Retried bool   `json:"retried,omitempty"`
 	Note    string `json:"note,omitempty"`
+	// Export is what the image's export moved from the builder (nil when
+	// it was not built).
+	Export *ExportStats `json:"export,omitempty"`
 
 	Duration time.Duration `json:"-"`
+}
+
+// ExportStats is what one export moved: the bytes the builder sent, and
+// the bytes and blobs it did not send because this machine had them (the
+// base image's layers read from the registry during the build, the store's
+// blobs, those of images exported earlier in the run).
+type ExportStats struct {
+	ReceivedBytes int64 `json:"receivedBytes"`
+	LocalBytes    int64 `json:"localBytes"`
+	LocalBlobs    int64 `json:"localBlobs"`
 }
 
 // OK reports whether the job left a good image in the store.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/containerd/containerd/v2/core/content"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/lambdaimg/lambdaimg/pkg/buildkit"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
@@ -39,13 +40,20 @@ type Base struct {
 // solve builds one job and exports its image as an OCI layout into out,
 // taking the blobs this machine has already from b.blobs instead of from
 // the builder. It closes status. It returns the bases it checked, by
-// image argument.
-func (b *Builder) solve(ctx context.Context, conn *buildkit.Conn, j Job, p *prepared, out string, status chan *client.SolveStatus) (map[string]Base, error) {
+// image argument, and what the export moved.
+func (b *Builder) solve(ctx context.Context, conn *buildkit.Conn, j Job, p *prepared, out string, status chan *client.SolveStatus) (map[string]Base, *ExportStats, error) {
 	cs, err := b.blobs.Export(out)
 	if err != nil {
 		close(status)
-		return nil, err
+		return nil, nil, err
 	}
+	bases, err := b.solveInto(ctx, conn, j, p, out, cs, status)
+	st := cs.Stats()
+	return bases, &ExportStats{ReceivedBytes: st.Received, LocalBytes: st.Local, LocalBlobs: st.LocalBlobs}, err
+}
+
+// solveInto is solve with the export's content store cs.
+func (b *Builder) solveInto(ctx context.Context, conn *buildkit.Conn, j Job, p *prepared, out string, cs content.Store, status chan *client.SolveStatus) (map[string]Base, error) {
 	spec, err := newSolveSpec(b.opts, j, p, cs, b.multi)
 	if err != nil {
 		close(status)

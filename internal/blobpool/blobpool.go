@@ -8,9 +8,9 @@
 // blob it holds, after linking the pool's copy into the export's layout.
 //
 // Every blob in the pool hashes to its name: the pool takes in only bytes
-// it hashed itself (Writer), blobs containerd's content store committed
-// (which it names by their hash), and the blobs of another directory the
-// caller vouches for in the same way (a store that hashes what it takes in).
+// it hashed itself (Writer) and blobs containerd's content store committed
+// (which it names by their hash); a blob of another directory it reads
+// from (a store's) is used once it hashed to its name.
 package blobpool
 
 import (
@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -33,26 +34,58 @@ import (
 type Pool struct {
 	dir  string
 	also []string
+
+	mu      sync.Mutex
+	checked map[string]bool // a file of also: whether it hashes to its name
 }
 
 // New returns a pool that keeps blobs in dir (created when one is added)
-// and also takes them from the blobs directories also (read only).
+// and also takes them from the blobs directories also (read only). A
+// blob of also is used only once its bytes hashed to its name (once per
+// Pool): a store's blob can be damaged on disk and keep its size.
 func New(dir string, also ...string) *Pool {
-	return &Pool{dir: dir, also: also}
+	return &Pool{dir: dir, also: also, checked: map[string]bool{}}
 }
 
-// path is a file holding d, size bytes long, or "".
+// path is a file holding d, size bytes long (any size: 0), or "".
 func (p *Pool) path(d digest.Digest, size int64) string {
 	if d.Validate() != nil {
 		return ""
 	}
-	for _, dir := range append([]string{p.dir}, p.also...) {
+	for i, dir := range append([]string{p.dir}, p.also...) {
 		f := filepath.Join(dir, d.Algorithm().String(), d.Encoded())
-		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() && (size <= 0 || fi.Size() == size) {
+		fi, err := os.Stat(f)
+		if err != nil || !fi.Mode().IsRegular() || size > 0 && fi.Size() != size {
+			continue
+		}
+		if i == 0 || p.intact(f, d) {
 			return f
 		}
 	}
 	return ""
+}
+
+// intact reports whether the file f hashes to d, hashing it once.
+func (p *Pool) intact(f string, d digest.Digest) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ok, seen := p.checked[f]
+	if !seen {
+		ok = hashes(f, d)
+		p.checked[f] = ok
+	}
+	return ok
+}
+
+func hashes(f string, d digest.Digest) bool {
+	r, err := os.Open(f)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	v := d.Verifier()
+	_, err = io.Copy(v, r)
+	return err == nil && v.Verified()
 }
 
 // Has reports whether the pool holds d, size bytes long (any size: 0).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -137,6 +138,25 @@ func TestExport(t *testing.T) {
 	}
 	if got, want := st.Stats(), (Stats{Received: 0, Local: top.Size, LocalBlobs: 1}); got != want {
 		t.Errorf("the second export's stats: %+v, want %+v", got, want)
+	}
+	// a store's blob damaged on disk (its size kept) is not taken: the
+	// builder sends it, and the layout gets the intact bytes
+	good, goodBytes := blob("good")
+	os.WriteFile(filepath.Join(store, "sha256", good.Digest.Encoded()), []byte("baad"), 0o444)
+	fourth := t.TempDir()
+	st, _ = p.Export(fourth)
+	if !send(t, st, good, goodBytes) {
+		t.Error("a damaged blob of the store was taken instead of sent")
+	}
+	if got := read(t, fourth, good); got != "good" {
+		t.Errorf("the layout holds %q, want the intact bytes", got)
+	}
+	if rc, err := p.Open(good.Digest, good.Size); err == nil {
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != "good" {
+			t.Errorf("the pool offers %q, want the intact bytes", b)
+		}
 	}
 	// a blob of another size under the same name is not taken
 	other := ocispec.Descriptor{Digest: top.Digest, Size: top.Size + 1}

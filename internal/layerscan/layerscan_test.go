@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -178,13 +179,14 @@ func TestWarm(t *testing.T) {
 	good := layer(t, [2]string{"var/lib/dpkg/status", "good"})
 	bad := layer(t, [2]string{"var/lib/dpkg/status", "baad"})
 	before := Decompressed()
+	opened := &counted{Layer: good}
 	for range 2 {
-		if err := Warm(context.Background(), good); err != nil {
+		if err := Warm(context.Background(), opened); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := Decompressed() - before; n != 1 {
-		t.Errorf("warming twice read the layer %d times, want once", n)
+	if n := Decompressed() - before; n != 1 || opened.n.Load() != 1 {
+		t.Errorf("warming twice read the layer %d times and opened it %d times, want once", n, opened.n.Load())
 	}
 	s, err := Read(context.Background(), good)
 	if err != nil {
@@ -200,4 +202,15 @@ func TestWarm(t *testing.T) {
 	if string(s.Entries[0].Data) != "baad" {
 		t.Errorf("a damaged copy of a warmed layer got %q, want its own bytes' scan", s.Entries[0].Data)
 	}
+}
+
+// counted counts how often its bytes are opened.
+type counted struct {
+	v1.Layer
+	n atomic.Int32
+}
+
+func (c *counted) Compressed() (io.ReadCloser, error) {
+	c.n.Add(1)
+	return c.Layer.Compressed()
 }

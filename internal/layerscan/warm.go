@@ -22,17 +22,27 @@ func Warm(ctx context.Context, l v1.Layer) error {
 	if err != nil {
 		return err
 	}
+	if IsKept(d) {
+		return nil
+	}
+	_, err = Read(ctx, l)
+	return err
+}
+
+// IsKept reports whether a scan of the layer d is kept, in this process or
+// on disk (KeepIn): a Read of a layer with that digest then only hashes
+// its bytes.
+func IsKept(d v1.Hash) bool {
 	cache.Lock()
 	_, ok := cache.m[d]
 	cache.Unlock()
 	if ok {
-		return nil
+		return true
 	}
 	if dir := diskDir(); dir != "" {
 		if _, err := os.Stat(recordPath(dir, d)); err == nil {
-			return nil
+			return true
 		}
 	}
-	_, err = Read(ctx, l)
-	return err
+	return false
 }

@@ -98,9 +98,11 @@ func remoteImage(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, 
 // warm reads the layers of the base image ref for arch (layerscan.Warm),
 // once per Build: the built image's copies of them are then hashed, not
 // decompressed, when the gates and the package record read them. A layer
-// pool holds is read from there; one fetched from the registry is added
-// to pool as it is read, so that the builder does not send it again.
-// Its errors change nothing: those readers read the layers anyway.
+// whose scan is kept is not fetched. One fetched is written to pool first
+// (so that the builder need not send it at the export) and read from
+// there: the registry's pace never holds up a reader of the layer (see
+// layerscan.Read). Its errors change nothing: those readers read the
+// layers anyway.
 func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Arch, pool *blobpool.Pool) {
 	bi.warmed.Do(ref+" "+string(arch), func() (struct{}, error) {
 		img, err := remoteImage(ctx, ref, arch)
@@ -120,8 +122,8 @@ func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Ar
 	})
 }
 
-// warmLayer warms l, taking its bytes from pool when it holds them and
-// adding them to it otherwise.
+// warmLayer warms l from pool, fetching it into pool first when pool lacks
+// it and its scan is not kept.
 func warmLayer(ctx context.Context, l v1.Layer, pool *blobpool.Pool) error {
 	d, err := l.Digest()
 	if err != nil {
@@ -131,31 +133,48 @@ func warmLayer(ctx context.Context, l v1.Layer, pool *blobpool.Pool) error {
 	if err != nil {
 		return err
 	}
+	if layerscan.IsKept(d) {
+		return nil
+	}
 	dg := digest.Digest(d.String())
-	if pool.Has(dg, size) {
-		return layerscan.Warm(ctx, pooled{Layer: l, pool: pool, d: dg, size: size})
+	if !pool.Has(dg, size) {
+		if err := fetch(ctx, l, pool, dg, size); err != nil {
+			return err
+		}
 	}
-	w, err := pool.Writer(dg, size)
+	return layerscan.Warm(ctx, pooled{Layer: l, pool: pool, d: dg, size: size})
+}
+
+// fetch writes l's compressed bytes to a new blob of the pool.
+func fetch(ctx context.Context, l v1.Layer, pool *blobpool.Pool, d digest.Digest, size int64) error {
+	w, err := pool.Writer(d, size)
 	if err != nil {
-		return layerscan.Warm(ctx, l)
+		return err
 	}
-	if err := layerscan.Warm(ctx, teeLayer{Layer: l, w: w}); err != nil {
+	rc, err := l.Compressed()
+	if err != nil {
 		w.Discard()
 		return err
 	}
-	if w.Written() == 0 { // its scan was kept: fetched for the pool alone
-		rc, err := l.Compressed()
-		if err != nil {
-			w.Discard()
-			return err
-		}
-		defer rc.Close()
-		if _, err := io.Copy(w, rc); err != nil {
-			w.Discard()
-			return err
-		}
+	defer rc.Close()
+	if _, err := io.Copy(w, ctxReader{ctx, rc}); err != nil {
+		w.Discard()
+		return err
 	}
 	return w.Commit()
+}
+
+// ctxReader stops reading when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // pooled is a layer whose compressed bytes are read from a pool.
@@ -167,24 +186,6 @@ type pooled struct {
 }
 
 func (p pooled) Compressed() (io.ReadCloser, error) { return p.pool.Open(p.d, p.size) }
-
-// teeLayer is a layer whose compressed bytes are written to w as they are
-// read.
-type teeLayer struct {
-	v1.Layer
-	w io.Writer
-}
-
-func (t teeLayer) Compressed() (io.ReadCloser, error) {
-	rc, err := t.Layer.Compressed()
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{io.TeeReader(rc, t.w), rc}, nil
-}
 
 // readKept reads an inventory keep wrote; a missing or unreadable one is
 // not kept.

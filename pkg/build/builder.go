@@ -234,9 +234,9 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display, tk
 // something will read the built image's layers (the gates, the package
 // record): decompressing them on this machine then overlaps the build
 // instead of following it, and the builder does not send those layers at
-// the export (b.blobs). It only saves time; its failures change nothing.
-// Layers the store holds are read from there; layers whose scans are kept
-// (layerscan.KeepIn) are fetched for b.blobs only, not decompressed.
+// the export (b.blobs) when they are here by then. It only saves time; its
+// failures change nothing. Layers the store holds are read from there;
+// layers whose scans are kept (layerscan.KeepIn) are not fetched.
 func (b *Builder) warmBase(ctx context.Context, j Job, p *prepared) {
 	ref, ok := p.imageArgs["BASE_IMAGE"]
 	if !ok || len(b.opts.Gates) == 0 && !packageOSes[j.Context.Target.Spec.OS] {

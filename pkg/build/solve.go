@@ -98,13 +98,14 @@ func (b *Builder) solveInto(ctx context.Context, conn *buildkit.Conn, j Job, p *
 	if err != nil {
 		return bases, err
 	}
-	return bases, layoutIndex(out, resp.ExporterResponse)
+	return bases, layoutIndex(ctx, out, cs, resp.ExporterResponse)
 }
 
 // layoutIndex writes the index.json of the OCI layout dir an export
-// filled through a content store (BuildKit's client writes it only for an
-// export to a directory), from the exporter's response.
-func layoutIndex(dir string, resp map[string]string) error {
+// filled through the content store cs (BuildKit's client writes it only
+// for an export to a directory), from the exporter's response; the image
+// it names must be in cs.
+func layoutIndex(ctx context.Context, dir string, cs content.Store, resp map[string]string) error {
 	raw, ok := resp[exptypes.ExporterImageDescriptorKey]
 	if !ok {
 		return fmt.Errorf("BuildKit's response names no exported image")
@@ -116,6 +117,9 @@ func layoutIndex(dir string, resp map[string]string) error {
 	var desc ocispecs.Descriptor
 	if err := json.Unmarshal(data, &desc); err != nil {
 		return fmt.Errorf("BuildKit's response: the exported image: %w", err)
+	}
+	if info, err := cs.Info(ctx, desc.Digest); err != nil || info.Size != desc.Size {
+		return fmt.Errorf("BuildKit's response names the image %s, which its export did not write (%v)", desc.Digest, err)
 	}
 	return ociindex.NewStoreIndex(dir).Put(desc, ociindex.Tag("latest"))
 }

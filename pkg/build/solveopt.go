@@ -42,7 +42,18 @@ func newSolveSpec(o Options, j Job, p *prepared, out content.Store, multi bool) 
 		}
 		attachables = append(attachables, secretsprovider.FromMap(map[string][]byte{"ca": ca}))
 	}
-	exports := []client.ExportEntry{{
+	var exports []client.ExportEntry
+	for _, e := range o.Exports {
+		entry, err := exportEntry(e, j, multi)
+		if err != nil {
+			return solveSpec{}, err
+		}
+		exports = append(exports, entry)
+	}
+	// The store's export last: where exporters' responses name the same
+	// key, BuildKit keeps the last one's, and the layout's index is
+	// written from it (layoutIndex).
+	exports = append(exports, client.ExportEntry{
 		Type:        client.ExporterOCI,
 		OutputStore: out,
 		Attrs: map[string]string{
@@ -52,14 +63,7 @@ func newSolveSpec(o Options, j Job, p *prepared, out content.Store, multi bool) 
 			"compression":       "gzip",
 			"rewrite-timestamp": "true",
 		},
-	}}
-	for _, e := range o.Exports {
-		entry, err := exportEntry(e, j, multi)
-		if err != nil {
-			return solveSpec{}, err
-		}
-		exports = append(exports, entry)
-	}
+	})
 	return solveSpec{attrs: attrs, opt: client.SolveOpt{
 		// The exporter compares the result with the requested platform.
 		FrontendAttrs: map[string]string{"platform": j.Arch.Platform()},

@@ -47,7 +47,7 @@ func TestNewSolveSpec(t *testing.T) {
 	if len(spec.opt.Session) != 2 {
 		t.Errorf("%d session attachables, want auth and the CA secret", len(spec.opt.Session))
 	}
-	e := spec.opt.Exports[0]
+	e := spec.opt.Exports[len(spec.opt.Exports)-1]
 	if e.Type != "oci" || e.OutputStore == nil || e.Attrs["oci-mediatypes"] != "false" || e.Attrs["compression"] != "gzip" || e.Attrs["rewrite-timestamp"] != "true" {
 		t.Errorf("the store export is %+v: Lambda wants Docker media types and gzip", e)
 	}

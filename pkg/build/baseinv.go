@@ -97,12 +97,13 @@ func remoteImage(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, 
 
 // warm reads the layers of the base image ref for arch (layerscan.Warm),
 // once per Build: the built image's copies of them are then hashed, not
-// decompressed, when the gates and the package record read them. A layer
-// whose scan is kept is not fetched. One fetched is written to pool first
-// (so that the builder need not send it at the export) and read from
-// there: the registry's pace never holds up a reader of the layer (see
-// layerscan.Read). Its errors change nothing: those readers read the
-// layers anyway.
+// decompressed, when the gates and the package record read them. Each
+// layer pool lacks is fetched into pool first, so that the builder need
+// not send it at the export (even when its scan is kept: the download
+// runs beside the build, and a blob GET is not an image pull for a
+// registry's rate limits), and read from there: the registry's pace never
+// holds up a reader of the layer (see layerscan.Read). Its errors change
+// nothing: those readers read the layers anyway.
 func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Arch, pool *blobpool.Pool) {
 	bi.warmed.Do(ref+" "+string(arch), func() (struct{}, error) {
 		img, err := remoteImage(ctx, ref, arch)
@@ -123,7 +124,7 @@ func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Ar
 }
 
 // warmLayer warms l from pool, fetching it into pool first when pool lacks
-// it and its scan is not kept.
+// it.
 func warmLayer(ctx context.Context, l v1.Layer, pool *blobpool.Pool) error {
 	d, err := l.Digest()
 	if err != nil {
@@ -132,9 +133,6 @@ func warmLayer(ctx context.Context, l v1.Layer, pool *blobpool.Pool) error {
 	size, err := l.Size()
 	if err != nil {
 		return err
-	}
-	if layerscan.IsKept(d) {
-		return nil
 	}
 	dg := digest.Digest(d.String())
 	if !pool.Has(dg, size) {

@@ -236,7 +236,8 @@ func (b *Builder) run(ctx context.Context, j Job, p *prepared, disp *display, tk
 // instead of following it, and the builder does not send those layers at
 // the export (b.blobs) when they are here by then. It only saves time; its
 // failures change nothing. Layers the store holds are read from there;
-// layers whose scans are kept (layerscan.KeepIn) are not fetched.
+// layers whose scans are kept (layerscan.KeepIn) are fetched for b.blobs,
+// not decompressed.
 func (b *Builder) warmBase(ctx context.Context, j Job, p *prepared) {
 	ref, ok := p.imageArgs["BASE_IMAGE"]
 	if !ok || len(b.opts.Gates) == 0 && !packageOSes[j.Context.Target.Spec.OS] {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/lambdaimg/lambdaimg/internal/blobpool"
+	"github.com/lambdaimg/lambdaimg/internal/ctxio"
 	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 
 	"github.com/lambdaimg/lambdaimg/internal/layerscan"
@@ -155,24 +156,11 @@ func fetch(ctx context.Context, l v1.Layer, pool *blobpool.Pool, d digest.Digest
 		return err
 	}
 	defer rc.Close()
-	if _, err := io.Copy(w, ctxReader{ctx, rc}); err != nil {
+	if _, err := io.Copy(w, ctxio.Reader(ctx, rc)); err != nil {
 		w.Discard()
 		return err
 	}
 	return w.Commit()
-}
-
-// ctxReader stops reading when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // pooled is a layer whose compressed bytes are read from a pool.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/lambdaimg/lambdaimg/internal/ctxio"
 )
 
 // ReadOptions say how Read takes a catalog file. Zero fields take the
@@ -96,7 +98,7 @@ func readLimited(ctx context.Context, path string, max int64) ([]byte, error) {
 	if st.Size() > max {
 		return nil, over()
 	}
-	data, err := io.ReadAll(io.LimitReader(ctxReader{ctx, f}, max+1))
+	data, err := io.ReadAll(io.LimitReader(ctxio.Reader(ctx, f), max+1))
 	if err != nil {
 		return nil, err
 	}
@@ -104,19 +106,6 @@ func readLimited(ctx context.Context, path string, max int64) ([]byte, error) {
 		return nil, over()
 	}
 	return data, nil
-}
-
-// ctxReader stops reading once its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 func fileKind(m fs.FileMode) string {

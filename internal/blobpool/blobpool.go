@@ -27,6 +27,8 @@ import (
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 )
 
 // Pool is a directory of blobs (<dir>/<algorithm>/<hex>, as in an OCI
@@ -71,21 +73,10 @@ func (p *Pool) intact(f string, d digest.Digest) bool {
 	defer p.mu.Unlock()
 	ok, seen := p.checked[f]
 	if !seen {
-		ok = hashes(f, d)
+		ok = fileutil.Verify(f, d) == nil
 		p.checked[f] = ok
 	}
 	return ok
-}
-
-func hashes(f string, d digest.Digest) bool {
-	r, err := os.Open(f)
-	if err != nil {
-		return false
-	}
-	defer r.Close()
-	v := d.Verifier()
-	_, err = io.Copy(v, r)
-	return err == nil && v.Verified()
 }
 
 // Has reports whether the pool holds d, size bytes long (any size: 0).

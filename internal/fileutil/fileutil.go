@@ -1,12 +1,16 @@
 // Package fileutil copies files, for the packages that stage files for a
-// build (emulator binaries, extensions).
+// build (emulator binaries, extensions), and checks a file against the
+// digest it is stored under (the store's and the blob pool's blobs).
 package fileutil
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // Copy copies src to dst with mode perm, creating dst's directory and
@@ -38,4 +42,26 @@ func Write(dst string, r io.Reader, perm fs.FileMode) error {
 		return err
 	}
 	return os.Chmod(dst, perm)
+}
+
+// Verify checks that the file at path holds the content d names; the
+// error says what it holds instead. d's algorithm must be available
+// (sha256 and sha512 are).
+func Verify(path string, d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	got, err := d.Algorithm().FromReader(f)
+	if err != nil {
+		return err
+	}
+	if got != d {
+		return fmt.Errorf("blob %s holds content with digest %s", d, got)
+	}
+	return nil
 }

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 )
 
 // CheckBlobs checks that the manifest, the config and every layer blob of
@@ -54,24 +57,7 @@ func (s *Store) checkBlob(h v1.Hash, size int64, full bool) error {
 	if !full {
 		return nil
 	}
-	return hashFile(p, h)
-}
-
-// hashFile checks that the file at p has digest h.
-func hashFile(p string, h v1.Hash) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	got, _, err := v1.SHA256(f)
-	if err != nil {
-		return err
-	}
-	if got != h {
-		return fmt.Errorf("blob %s holds content with digest %s", h, got)
-	}
-	return nil
+	return fileutil.Verify(p, digest.Digest(h.String()))
 }
 
 // linkSeq makes LinkBlobs' temporary names unique within the process.
@@ -103,7 +89,7 @@ func (s *Store) LinkBlobs(dir string, verify bool) error {
 		if err != nil {
 			return err
 		}
-		if fi, err := os.Stat(to); err == nil && fi.Size() == sfi.Size() && (!verify || hashFile(to, h) == nil) {
+		if fi, err := os.Stat(to); err == nil && fi.Size() == sfi.Size() && (!verify || fileutil.Verify(to, digest.Digest(h.String())) == nil) {
 			continue
 		}
 		// One name per call: jobs of one run link the same base layers
@@ -113,7 +99,7 @@ func (s *Store) LinkBlobs(dir string, verify bool) error {
 		if err := os.Link(from, tmp); err != nil {
 			return nil // another filesystem: Put copies the blobs instead
 		}
-		if err := hashFile(tmp, h); err != nil {
+		if err := fileutil.Verify(tmp, digest.Digest(h.String())); err != nil {
 			os.Remove(tmp)
 			return fmt.Errorf("the build's blob %s is damaged: %w", e.Name(), err)
 		}

@@ -35,6 +35,7 @@ import (
 type baseInventories struct {
 	m      memo.Map[string, *inventory.Inventory]
 	warmed memo.Map[string, struct{}]
+	images memo.Map[string, v1.Image]
 	dir    string
 }
 
@@ -50,7 +51,7 @@ func (bi *baseInventories) get(ctx context.Context, ref string, arch catalog.Arc
 // read reads the base image ref for arch: its manifest, then the
 // inventory kept for its digest, or else its layers.
 func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Arch) (*inventory.Inventory, error) {
-	img, err := remoteImage(ctx, ref, arch)
+	img, err := bi.image(ctx, ref, arch)
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image %s for its OS packages: %w", ref, err)
 	}
@@ -77,6 +78,13 @@ func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Ar
 	}
 	keep(kept, inv)
 	return inv, nil
+}
+
+// image is remoteImage(ctx, ref, arch), read once per Build: the
+// read-ahead (warm) and the inventory (get) of a base ask the registry for
+// its manifest once between them.
+func (bi *baseInventories) image(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, error) {
+	return bi.images.Do(ref+" "+string(arch), func() (v1.Image, error) { return remoteImage(ctx, ref, arch) })
 }
 
 // remoteImage is the image ref names for arch in its registry, read with
@@ -107,7 +115,7 @@ func remoteImage(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, 
 // nothing: those readers read the layers anyway.
 func (bi *baseInventories) warm(ctx context.Context, ref string, arch catalog.Arch, pool *blobpool.Pool) {
 	bi.warmed.Do(ref+" "+string(arch), func() (struct{}, error) {
-		img, err := remoteImage(ctx, ref, arch)
+		img, err := bi.image(ctx, ref, arch)
 		if err != nil {
 			return struct{}{}, err
 		}

@@ -11,8 +11,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/lambdaimg/lambdaimg/internal/blobpool"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
+	"github.com/opencontainers/go-digest"
 )
 
 // TestBaseInventoryKept: a base image's inventory is read from its layers
@@ -63,6 +65,42 @@ func TestBaseInventoryKept(t *testing.T) {
 	}
 	if n := srv.Registry.RequestKinds()[registrytest.KindGetBlob] - before; n != 1 {
 		t.Errorf("reading the inventory again fetched %d blobs, want 1 (the config)", n)
+	}
+}
+
+// TestBaseImageReadOnce: the read-ahead of a base (warm) and its
+// inventory (get) ask the registry for its manifest once between them, and
+// the read-ahead's layer is in the pool afterwards.
+func TestBaseImageReadOnce(t *testing.T) {
+	srv := registrytest.Start(t)
+	ref := pushBase(t, srv, "base:bookworm",
+		registrytest.File{Path: "var/lib/dpkg/status", Data: []byte("Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n\n")})
+	manifests := func() int {
+		k := srv.Registry.RequestKinds()
+		return k[registrytest.KindGetManifest] + k[registrytest.KindHeadManifest]
+	}
+	before := manifests()
+	bi, pool := &baseInventories{}, blobpool.New(t.TempDir())
+	ctx := context.Background()
+	bi.warm(ctx, ref, catalog.X86_64, pool)
+	if _, err := bi.get(ctx, ref, catalog.X86_64); err != nil {
+		t.Fatal(err)
+	}
+	if n := manifests() - before; n != 1 {
+		t.Errorf("warm and get asked for the manifest %d times, want once", n)
+	}
+	img, err := bi.image(ctx, ref, catalog.X86_64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := ls[0].Digest()
+	size, _ := ls[0].Size()
+	if !pool.Has(digest.Digest(d.String()), size) {
+		t.Errorf("the base layer %s is not in the pool after warm", d)
 	}
 }
 

@@ -10,7 +10,10 @@
 // Every blob in the pool hashes to its name: the pool takes in only bytes
 // it hashed itself (Writer) and blobs containerd's content store committed
 // (which it names by their hash); a blob of another directory it reads
-// from (a store's) is used once it hashed to its name.
+// from (a store's) is used once it hashed to its name. Each blob hashed
+// so (written, committed or checked) is recorded (package hashed): the
+// readers of the export's layout later in the run, which holds links to
+// the same files, need not hash it again.
 package blobpool
 
 import (
@@ -29,6 +32,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/lambdaimg/lambdaimg/internal/fileutil"
+	"github.com/lambdaimg/lambdaimg/internal/hashed"
 )
 
 // Pool is a directory of blobs (<dir>/<algorithm>/<hex>, as in an OCI
@@ -75,6 +79,9 @@ func (p *Pool) intact(f string, d digest.Digest) bool {
 	if !seen {
 		ok = fileutil.Verify(f, d) == nil
 		p.checked[f] = ok
+		if ok {
+			hashed.Record(f, d)
+		}
 	}
 	return ok
 }
@@ -175,7 +182,11 @@ func (w *Writer) Commit() error {
 	case w.h.Digest() != w.d:
 		return fmt.Errorf("blob %s: the bytes written hash to %s", w.d, w.h.Digest())
 	}
-	return os.Rename(w.f.Name(), w.to)
+	if err := os.Rename(w.f.Name(), w.to); err != nil {
+		return err
+	}
+	hashed.Record(w.to, w.d)
+	return nil
 }
 
 // Discard removes what was written.
@@ -257,6 +268,9 @@ func (w *exportWriter) Commit(ctx context.Context, size int64, expected digest.D
 	err := w.Writer.Commit(ctx, size, expected, opts...)
 	if err != nil && !errors.Is(err, errdefs.ErrAlreadyExists) {
 		return err
+	}
+	if d := w.Writer.Digest(); err == nil && d != "" {
+		hashed.Record(w.s.blobPath(d), d) // the bytes just written, hashed by containerd
 	}
 	// Committed, the blob is named by its hash (containerd checks an
 	// expected digest, and names the file by the one it computed).

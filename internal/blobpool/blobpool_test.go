@@ -11,6 +11,7 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
+	"github.com/lambdaimg/lambdaimg/internal/hashed"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -126,6 +127,11 @@ func TestExport(t *testing.T) {
 	for _, d := range []ocispec.Descriptor{base, warmed, top} {
 		if read(t, first, d) == "" {
 			t.Errorf("the layout lacks %s", d.Digest)
+		}
+		// each was hashed once: checked (the store's), written (the
+		// pool's) or committed (sent); readers of the layout need not
+		if !hashed.Known(filepath.Join(first, "blobs", "sha256", d.Digest.Encoded()), d.Digest) {
+			t.Errorf("the layout's %s is not recorded as hashed", d.Digest)
 		}
 	}
 	second := t.TempDir()

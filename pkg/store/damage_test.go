@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -15,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/lambdaimg/lambdaimg/internal/fileutil"
+	"github.com/lambdaimg/lambdaimg/internal/hashed"
 )
 
 func blobPath(dir string, h v1.Hash) string { return filepath.Join(dir, "blobs", h.Algorithm, h.Hex) }
@@ -185,6 +187,39 @@ func TestLinkBlobsReplacesDamage(t *testing.T) {
 		left, _ := filepath.Glob(filepath.Join(dir, "blobs", "sha256", "*.tmp*"))
 		if len(left) > 0 {
 			t.Errorf("temporary files left: %v", left)
+		}
+	})
+	// A layout blob this process hashed as it wrote it (package hashed:
+	// an export through the blob pool) is not hashed again. Shown with
+	// bytes changed behind the file's metadata (size and time restored),
+	// which only a hash would see; written to as usual, it is hashed and
+	// refused.
+	t.Run("hashed as written", func(t *testing.T) {
+		t.Cleanup(hashed.Reset)
+		for _, restore := range []bool{true, false} {
+			dir := t.TempDir()
+			s, _ := Open(dir)
+			src := newLayout(t)
+			p := blobPath(src, layer)
+			hashed.Record(p, digest.Digest(layer.String()))
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flipByte(t, p)
+			if restore {
+				os.Chtimes(p, fi.ModTime(), fi.ModTime())
+			} else {
+				later := fi.ModTime().Add(time.Second)
+				os.Chtimes(p, later, later)
+			}
+			err = s.LinkBlobs(src, false)
+			if restore && err != nil {
+				t.Errorf("a blob hashed as it was written was hashed again: %v", err)
+			}
+			if !restore && err == nil {
+				t.Error("a blob written to after it was hashed was taken")
+			}
 		}
 	})
 }

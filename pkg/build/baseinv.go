@@ -149,7 +149,8 @@ func warmLayer(ctx context.Context, l v1.Layer, pool *blobpool.Pool) error {
 			return err
 		}
 	}
-	return layerscan.Warm(ctx, pooled{Layer: l, pool: pool, d: dg, size: size})
+	// Every blob of the pool hashes to its name (see blobpool).
+	return layerscan.Warm(ctx, layerscan.Intact(pooled{Layer: l, pool: pool, d: dg, size: size}))
 }
 
 // fetch writes l's compressed bytes to a new blob of the pool.

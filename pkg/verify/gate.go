@@ -6,7 +6,10 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/lambdaimg/lambdaimg/internal/hashed"
+	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
+	"github.com/opencontainers/go-digest"
 )
 
 // Gate verifies images before they are stored, so that nothing Lambda
@@ -59,7 +62,7 @@ func (g *Gate) Check(ctx context.Context, layoutDir string, desc v1.Descriptor, 
 	if err != nil {
 		return nil, fmt.Errorf("reading the image: %w", err)
 	}
-	rep := g.v.Image(ctx, ref, img, &desc)
+	rep := g.v.Image(ctx, ref, hashedLayers{img, layoutDir}, &desc)
 	if err := rep.Err(); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}
@@ -74,4 +77,28 @@ func (g *Gate) Check(ctx context.Context, layoutDir string, desc v1.Descriptor, 
 		}
 	}
 	return rep, nil
+}
+
+// hashedLayers is an image of the layout at dir whose layers that this
+// process hashed as it wrote them (package hashed: an export through the
+// blob pool) are marked layerscan.Intact, so that reading them does not
+// hash them again.
+type hashedLayers struct {
+	v1.Image
+	dir string
+}
+
+func (i hashedLayers) Layers() ([]v1.Layer, error) {
+	ls, err := i.Image.Layers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]v1.Layer, len(ls))
+	for j, l := range ls {
+		out[j] = l
+		if d, err := l.Digest(); err == nil && hashed.Known(blobFile(i.dir, d), digest.Digest(d.String())) {
+			out[j] = layerscan.Intact(l)
+		}
+	}
+	return out, nil
 }

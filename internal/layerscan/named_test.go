@@ -21,14 +21,7 @@ func (unreadable) Compressed() (io.ReadCloser, error) { return nil, errors.New("
 func TestNamed(t *testing.T) {
 	good := plainLayer(t, [2]string{"var/lib/dpkg/status", "good"})
 	bad := plainLayer(t, [2]string{"var/lib/dpkg/status", "baad"})
-	cases := []struct {
-		name     string
-		memory   bool // good read in this process first
-		disk     bool // good read by an earlier process that kept it
-		l        v1.Layer
-		want     *Scan // nil: Read fails
-		wantRead bool
-	}{
+	cases := []readCase{
 		{name: "kept in memory: the bytes are not read", memory: true,
 			l: Named(unreadable{good}), want: fresh(t, good)},
 		{name: "kept in memory, not Named: the bytes are hashed", memory: true,
@@ -38,6 +31,46 @@ func TestNamed(t *testing.T) {
 			l: Named(swapped{Layer: bad, claims: good}), want: fresh(t, bad), wantRead: true},
 		{name: "kept on disk only, bytes intact", disk: true, l: Named(good), want: fresh(t, good)},
 	}
+	runReadCases(t, good, cases)
+}
+
+// TestIntact: an Intact layer gets the scan kept for its digest, in
+// memory or on disk, without its bytes being opened; without one its bytes
+// are read but not hashed: the scan takes the layer's digest for theirs.
+func TestIntact(t *testing.T) {
+	good := plainLayer(t, [2]string{"var/lib/dpkg/status", "good"})
+	bad := plainLayer(t, [2]string{"var/lib/dpkg/status", "baad"}) // same size
+	goodDigest, err := good.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	badClaimingGood := fresh(t, bad)
+	badClaimingGood.Blob = goodDigest
+	cases := []readCase{
+		{name: "kept in memory: the bytes are not opened", memory: true,
+			l: Intact(unreadable{good}), want: fresh(t, good)},
+		{name: "kept on disk only: the bytes are not opened", disk: true,
+			l: Intact(unreadable{good}), want: fresh(t, good)},
+		{name: "nothing kept", l: Intact(good), want: fresh(t, good), wantRead: true},
+		{name: "nothing kept, other bytes: taken for the digest's", l: Intact(swapped{Layer: bad, claims: good}),
+			want: badClaimingGood, wantRead: true},
+	}
+	runReadCases(t, good, cases)
+}
+
+// readCase is a Read of l after the layer good was read, in this process
+// (memory) or by an earlier one that kept its scan (disk).
+type readCase struct {
+	name     string
+	memory   bool
+	disk     bool
+	l        v1.Layer
+	want     *Scan // nil: Read fails
+	wantRead bool  // l is decompressed
+}
+
+func runReadCases(t *testing.T, good v1.Layer, cases []readCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Cleanup(func() { KeepIn("") })
@@ -58,65 +91,6 @@ func TestNamed(t *testing.T) {
 			got, err := Read(context.Background(), tc.l)
 			if (err != nil) != (tc.want == nil) {
 				t.Fatalf("error %v, want one: %v", err, tc.want == nil)
-			}
-			if read := Decompressed() > before; read != tc.wantRead {
-				t.Errorf("decompressed: %v, want %v", read, tc.wantRead)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("scan (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// TestIntact: an Intact layer gets the scan kept for its digest, in
-// memory or on disk, without its bytes being opened; without one its bytes
-// are read but not hashed: the scan takes the layer's digest for theirs.
-func TestIntact(t *testing.T) {
-	good := plainLayer(t, [2]string{"var/lib/dpkg/status", "good"})
-	bad := plainLayer(t, [2]string{"var/lib/dpkg/status", "baad"}) // same size
-	goodDigest, err := good.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	badClaimingGood := fresh(t, bad)
-	badClaimingGood.Blob = goodDigest
-	cases := []struct {
-		name     string
-		memory   bool // good read in this process first
-		disk     bool // good read by an earlier process that kept it
-		l        v1.Layer
-		want     *Scan
-		wantRead bool
-	}{
-		{name: "kept in memory: the bytes are not opened", memory: true,
-			l: Intact(unreadable{good}), want: fresh(t, good)},
-		{name: "kept on disk only: the bytes are not opened", disk: true,
-			l: Intact(unreadable{good}), want: fresh(t, good)},
-		{name: "nothing kept", l: Intact(good), want: fresh(t, good), wantRead: true},
-		{name: "nothing kept, other bytes: taken for the digest's", l: Intact(swapped{Layer: bad, claims: good}),
-			want: badClaimingGood, wantRead: true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Cleanup(func() { KeepIn("") })
-			KeepIn("")
-			Reset()
-			if tc.disk {
-				KeepIn(t.TempDir())
-			}
-			if tc.memory || tc.disk {
-				if _, err := Read(context.Background(), good); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if tc.disk {
-				Reset()
-			}
-			before := Decompressed()
-			got, err := Read(context.Background(), tc.l)
-			if err != nil {
-				t.Fatal(err)
 			}
 			if read := Decompressed() > before; read != tc.wantRead {
 				t.Errorf("decompressed: %v, want %v", read, tc.wantRead)

@@ -56,7 +56,8 @@ func recordPath(dir string, d v1.Hash) string {
 }
 
 // load returns the scan kept in dir for the layer d of size bytes, or nil.
-// The caller still checks that the layer's bytes hash to d.
+// The caller still checks that the layer's bytes hash to d (or knows:
+// Intact).
 func load(dir string, d v1.Hash, size int64) *Scan {
 	if dir == "" {
 		return nil

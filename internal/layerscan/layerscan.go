@@ -7,7 +7,8 @@
 // distinct layer is decompressed once. With KeepIn they are kept across
 // processes too (the build keeps them in the user cache), so that a new
 // image on a known base does not decompress the base's layers again. A
-// kept scan, either way, is used only for bytes that hash to its digest.
+// kept scan, either way, is used only for bytes that hash to its digest
+// (hashed again, unless the caller knows they do: Intact).
 package layerscan
 
 import (
@@ -122,9 +123,9 @@ const cacheMax = 256
 // is kept only when the bytes read had l's digest and size, so a damaged
 // blob never stands in for the intact one, nor the intact one for a
 // damaged copy: a caller always gets the scan of the bytes l holds (of
-// the content its digest names, for a Named layer: see Named). The bytes
-// of an Intact layer are known to hash to its digest and are not hashed
-// again (see Intact). Reads of one digest take turns, so that concurrent
+// the content its digest names, for a Named layer: see Named). A kept
+// scan is given to an Intact layer without hashing its bytes, which the
+// caller knows to hash to its digest (see Intact). Reads of one digest take turns, so that concurrent
 // jobs on one base image read its layers once, not once each.
 func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 	i, trusted := l.(intact)
@@ -161,7 +162,7 @@ func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 		}
 		return s, nil
 	}
-	if s, err = read(ctx, l, trusted); err != nil {
+	if s, err = read(ctx, l); err != nil {
 		return nil, err
 	}
 	if sizeErr == nil && s.Intact(d, size) {
@@ -254,17 +255,10 @@ var decompressed atomic.Int64
 func Decompressed() int64 { return decompressed.Load() }
 
 // read reads l's compressed bytes once. gzip is klauspost/compress's.
-// The bytes of a trusted l (Intact) are taken to be l's digest's, not
-// hashed.
-func read(ctx context.Context, l v1.Layer, trusted bool) (*Scan, error) {
+// The bytes are hashed as they are read, an Intact layer's too: a scan
+// kept (and saved for other processes) names the blob it was read from.
+func read(ctx context.Context, l v1.Layer) (*Scan, error) {
 	decompressed.Add(1)
-	var d v1.Hash
-	if trusted {
-		var err error
-		if d, err = l.Digest(); err != nil {
-			return nil, err
-		}
-	}
 	rc, err := l.Compressed()
 	if err != nil {
 		return nil, err
@@ -272,11 +266,7 @@ func read(ctx context.Context, l v1.Layer, trusted bool) (*Scan, error) {
 	defer rc.Close()
 	blob := &countingReader{r: rc, ctx: ctx}
 	blobSum := sha256.New()
-	var src io.Reader = blob
-	if !trusted {
-		src = io.TeeReader(blob, blobSum)
-	}
-	br := bufio.NewReaderSize(src, 1<<16)
+	br := bufio.NewReaderSize(io.TeeReader(blob, blobSum), 1<<16)
 	magic, _ := br.Peek(4)
 	s := &Scan{Format: "tar"}
 	var r io.Reader = br
@@ -328,9 +318,6 @@ func read(ctx context.Context, l v1.Layer, trusted bool) (*Scan, error) {
 	s.Size = cr.n
 	s.DiffID = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
 	s.Blob, s.BlobSize = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(blobSum.Sum(nil))}, blob.n
-	if trusted {
-		s.Blob = d
-	}
 	return s, nil
 }
 

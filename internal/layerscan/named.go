@@ -12,9 +12,10 @@ import (
 // hash to its digest.
 //
 // The build uses it where the bytes are checked elsewhere or not used:
-// the package record of a built image (the store hashes every blob it
-// takes in before the record is stored with the image; a damaged blob
-// fails there) and the inventory of a base image (the image its manifest
+// the package record of a built image (the store takes in only blobs that
+// hash to their digests, hashed by it or as they were written in this run
+// (package hashed), before the record is stored with the image; a damaged
+// blob fails there) and the inventory of a base image (the image its manifest
 // digest names; no blob of it is stored).
 func Named(l v1.Layer) v1.Layer { return named{l} }
 
@@ -38,12 +39,11 @@ func (i namedImage) Layers() ([]v1.Layer, error) {
 }
 
 // Intact wraps l, whose compressed bytes the caller knows to hash to l's
-// digest (it saw them hashed in this process: package hashed), so that
-// Read does not hash them again: a scan kept for the digest, in this
-// process or on disk, is used as it is, and a read of l takes l's digest
-// for its bytes' digest (the scan is kept as an intact layer's when the
-// size agrees). Used on bytes that do not have l's digest, it keeps a
-// wrong scan under that digest: only for files package hashed knows.
+// digest (hashed in this process as they were written or checked: package
+// hashed), so that Read gives it the scan kept for that digest, in this
+// process or on disk, without hashing its bytes again. Without a kept
+// scan, l is read, and hashed, as any layer: a scan is kept, and saved for
+// other processes, only as the scan of the bytes it was read from.
 func Intact(l v1.Layer) v1.Layer { return intact{l} }
 
 type intact struct{ v1.Layer }

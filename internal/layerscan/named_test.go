@@ -36,26 +36,41 @@ func TestNamed(t *testing.T) {
 
 // TestIntact: an Intact layer gets the scan kept for its digest, in
 // memory or on disk, without its bytes being opened; without one its bytes
-// are read but not hashed: the scan takes the layer's digest for theirs.
+// are read and hashed as any layer's, so that other bytes under its digest
+// get their own scan and leave no scan kept for the digest.
 func TestIntact(t *testing.T) {
 	good := plainLayer(t, [2]string{"var/lib/dpkg/status", "good"})
 	bad := plainLayer(t, [2]string{"var/lib/dpkg/status", "baad"}) // same size
-	goodDigest, err := good.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	badClaimingGood := fresh(t, bad)
-	badClaimingGood.Blob = goodDigest
-	cases := []readCase{
+	runReadCases(t, good, []readCase{
 		{name: "kept in memory: the bytes are not opened", memory: true,
 			l: Intact(unreadable{good}), want: fresh(t, good)},
 		{name: "kept on disk only: the bytes are not opened", disk: true,
 			l: Intact(unreadable{good}), want: fresh(t, good)},
 		{name: "nothing kept", l: Intact(good), want: fresh(t, good), wantRead: true},
-		{name: "nothing kept, other bytes: taken for the digest's", l: Intact(swapped{Layer: bad, claims: good}),
-			want: badClaimingGood, wantRead: true},
-	}
-	runReadCases(t, good, cases)
+		{name: "nothing kept, other bytes: their own scan", l: Intact(swapped{Layer: bad, claims: good}),
+			want: fresh(t, bad), wantRead: true},
+	})
+	t.Run("other bytes keep nothing", func(t *testing.T) {
+		want := fresh(t, good) // fresh resets what is kept: first
+		t.Cleanup(func() { KeepIn("") })
+		KeepIn(t.TempDir())
+		Reset()
+		if _, err := Read(context.Background(), Intact(swapped{Layer: bad, claims: good})); err != nil {
+			t.Fatal(err)
+		}
+		for _, where := range []string{"this process", "another process"} {
+			if where == "another process" {
+				Reset()
+			}
+			got, err := Read(context.Background(), good)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: the intact layer's scan (-want +got):\n%s", where, diff)
+			}
+		}
+	})
 }
 
 // readCase is a Read of l after the layer good was read, in this process

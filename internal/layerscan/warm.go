@@ -8,8 +8,8 @@ import (
 )
 
 // Warm reads l now, so that a later Read of a layer with its digest (the
-// same content reached another way) is a hash pass over that layer's
-// bytes instead of a decompression. It does nothing when a scan of l's
+// same content reached another way) is at most a hash pass over that
+// layer's bytes instead of a decompression. It does nothing when a scan of l's
 // digest is kept already, in this process or on disk (KeepIn): the later
 // Read uses that one. l's scan is kept only when its bytes hash to its
 // digest, as with Read.
@@ -30,7 +30,7 @@ func Warm(ctx context.Context, l v1.Layer) error {
 }
 
 // IsKept reports whether a scan of the layer d is kept, in this process or
-// on disk (KeepIn): a Read of a layer with that digest then only hashes
+// on disk (KeepIn): a Read of a layer with that digest then at most hashes
 // its bytes.
 func IsKept(d v1.Hash) bool {
 	cache.Lock()

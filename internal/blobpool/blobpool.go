@@ -31,7 +31,6 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 	"github.com/lambdaimg/lambdaimg/internal/hashed"
 )
 
@@ -77,11 +76,8 @@ func (p *Pool) intact(f string, d digest.Digest) bool {
 	defer p.mu.Unlock()
 	ok, seen := p.checked[f]
 	if !seen {
-		ok = fileutil.Verify(f, d) == nil
+		ok = hashed.Verify(f, d) == nil // recorded when intact
 		p.checked[f] = ok
-		if ok {
-			hashed.Record(f, d)
-		}
 	}
 	return ok
 }
@@ -171,6 +167,10 @@ func (w *Writer) Written() int64 { return w.n }
 // intact; otherwise it removes what was written and says why.
 func (w *Writer) Commit() error {
 	defer os.Remove(w.f.Name()) // a no-op after the rename
+	fi, err := w.f.Stat()       // the file the bytes hashed went to
+	if w.err == nil {
+		w.err = err
+	}
 	if err := w.f.Close(); w.err == nil {
 		w.err = err
 	}
@@ -185,7 +185,7 @@ func (w *Writer) Commit() error {
 	if err := os.Rename(w.f.Name(), w.to); err != nil {
 		return err
 	}
-	hashed.Record(w.to, w.d)
+	hashed.RecordInfo(fi, w.d)
 	return nil
 }
 

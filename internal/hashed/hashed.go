@@ -1,19 +1,21 @@
 // Package hashed remembers, for the process, files whose bytes were
-// hashed to their digest as they were written or read, so that a blob
-// checked once in a run (a base layer fetched into the blob pool, a blob
-// an export committed) is not hashed again when the same file, or a hard
-// link to it, is read again in that run (the verify gate reads the
-// export's layout; the store links it in).
+// hashed to their digest as they were written or checked, so that a blob
+// checked once in a run (a base layer fetched into the blob pool, a store
+// blob the pool checked, a blob an export committed) is not hashed again
+// when the same file, or a hard link to it, is read again in that run
+// (the verify gate reads the export's layout; the store links it in).
 //
 // A file is the one recorded while it is the same file (os.SameFile:
 // device and inode), of the same size and modification time: a write to
-// it changes the time (at the file system's clock granularity, a few
-// milliseconds on Linux). Damage that changes no metadata, on disk in
-// the seconds of a run, is not seen: only files this process just wrote
-// and checked are recorded, never a file of an earlier run.
+// it moves the time on, at the file system's clock granularity (a few
+// milliseconds on Linux's local file systems; a second on some network
+// and FUSE mounts, where a write within that second of the hash goes
+// unseen). Damage that changes no metadata is not seen either: only files
+// hashed by this process are recorded, and a process lives for one run.
 package hashed
 
 import (
+	"fmt"
 	"os"
 	"sync"
 
@@ -33,8 +35,16 @@ var files = struct {
 // were hashed to d by the caller, now. A file that cannot be stat'ed is
 // not recorded.
 func Record(path string, d digest.Digest) {
-	fi, err := os.Stat(path)
-	if err != nil || !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(path); err == nil {
+		RecordInfo(fi, d)
+	}
+}
+
+// RecordInfo is Record for the file fi describes (from Stat on the handle
+// whose bytes were hashed, so that a file renamed over its path meanwhile
+// is not the one recorded).
+func RecordInfo(fi os.FileInfo, d digest.Digest) {
+	if !fi.Mode().IsRegular() {
 		return
 	}
 	files.Lock()
@@ -67,6 +77,38 @@ func Known(path string, d digest.Digest) bool {
 		}
 	}
 	return false
+}
+
+// Verify checks that the file at path holds the content d names, as
+// fileutil.Verify does, and records it when it does and did not change
+// while it was hashed. A file Known for d is not hashed again.
+func Verify(path string, d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if Known(path, d) {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	got, err := d.Algorithm().FromReader(f)
+	if err != nil {
+		return err
+	}
+	if got != d {
+		return fmt.Errorf("blob %s holds content with digest %s", d, got)
+	}
+	if after, err := f.Stat(); err == nil && after.Size() == before.Size() && after.ModTime().Equal(before.ModTime()) {
+		RecordInfo(before, d)
+	}
+	return nil
 }
 
 // Reset forgets every file (for tests).

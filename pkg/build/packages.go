@@ -208,7 +208,8 @@ func packagesCurrent(j Job, e store.Entry, state string) bool {
 func (b *Builder) recordPackages(ctx context.Context, j Job, baseRef, installs string, img v1.Image) (rec, note string, err error) {
 	// The layers' scans the verify gate just took are used without
 	// hashing the layout's blobs again: store1 stores the image only
-	// after the store has hashed each blob it takes in.
+	// after the store has checked each blob it takes in (hashed it, or
+	// found it hashed as it was written in this run: package hashed).
 	inv, err := inventory.Read(j.Name(), layerscan.NamedImage(img), nil)
 	if err != nil {
 		return "", "", err

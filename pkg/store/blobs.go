@@ -67,8 +67,9 @@ var linkSeq atomic.Uint64
 // LinkBlobs hard-links the blobs of the OCI layout at dir into the store
 // (copying where a link is impossible), so that storing an image from that
 // layout writes no layer again. Each blob goes in under a temporary name
-// and is renamed only after its digest is checked; a blob already in the
-// store is kept only when it has the same size as the new one and,
+// and is renamed only after its digest is checked (hashed, unless package
+// hashed knows the file was hashed in this process); a blob already in
+// the store is kept only when it has the same size as the new one and,
 // when verify is set, the right digest: a damaged blob is replaced.
 func (s *Store) LinkBlobs(dir string, verify bool) error {
 	src := filepath.Join(dir, "blobs", "sha256")
@@ -100,8 +101,9 @@ func (s *Store) LinkBlobs(dir string, verify bool) error {
 		if err := os.Link(from, tmp); err != nil {
 			return nil // another filesystem: Put copies the blobs instead
 		}
-		// A blob this process hashed as it wrote it (an export through
-		// the blob pool) is not hashed again.
+		// A blob this process hashed (an export through the blob pool:
+		// taken in by the pool, or committed, or a store blob the pool
+		// checked) is not hashed again.
 		if d := digest.Digest(h.String()); !hashed.Known(tmp, d) {
 			if err := fileutil.Verify(tmp, d); err != nil {
 				os.Remove(tmp)

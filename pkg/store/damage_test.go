@@ -207,11 +207,12 @@ func TestLinkBlobsReplacesDamage(t *testing.T) {
 				t.Fatal(err)
 			}
 			flipByte(t, p)
-			if restore {
-				os.Chtimes(p, fi.ModTime(), fi.ModTime())
-			} else {
-				later := fi.ModTime().Add(time.Second)
-				os.Chtimes(p, later, later)
+			when := fi.ModTime()
+			if !restore {
+				when = when.Add(time.Second)
+			}
+			if err := os.Chtimes(p, when, when); err != nil {
+				t.Fatal(err)
 			}
 			err = s.LinkBlobs(src, false)
 			if restore && err != nil {

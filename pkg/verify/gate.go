@@ -68,8 +68,9 @@ func (g *Gate) Check(ctx context.Context, layoutDir string, desc v1.Descriptor, 
 	}
 	if key != "" && ctx.Err() == nil && rep.Digest == desc.Digest.String() && rep.layersIntact {
 		// The checks read the manifest (its digest is rep.Digest) and
-		// every layer (hashed as they were read); the config is hashed
-		// here. A record not written is only work again next time.
+		// every layer (hashed as they were read, or known to be hashed
+		// as this process wrote them: package hashed); the config is
+		// hashed here. A record not written is only work again next time.
 		if m, err := img.Manifest(); err == nil {
 			if _, err := readBlob(layout.Path(layoutDir), m.Config.Digest, m.Config.Size); err == nil {
 				g.memo.record(desc, key, rep)

@@ -28,7 +28,8 @@ import (
 // itself (the sha256 of the running executable, so that any change to the
 // checks, or to anything else, starts over). A record is used only after
 // every blob of the image (manifest, config, layers) was read in full and
-// hashed to its digest and size: the bytes are then the bytes that
+// hashed to its digest and size (a layer file this process hashed as it
+// wrote it, package hashed knows, is not hashed again): the bytes are then the bytes that
 // passed, and the same checks on the same bytes give the same outcome. A
 // damaged, missing or foreign blob, or an unreadable record, means no
 // replay: the image is verified in full, as without a Memo. Only passes are
@@ -173,7 +174,8 @@ func readBlob(p layout.Path, h v1.Hash, size int64) ([]byte, error) {
 	return b, nil
 }
 
-// hashBlob streams a blob (a layer) through sha256 and checks it.
+// hashBlob streams a blob (a layer) through sha256 and checks it, unless
+// package hashed knows its file was hashed as this process wrote it.
 func hashBlob(p layout.Path, h v1.Hash, size int64) error {
 	if f := blobFile(string(p), h); hashed.Known(f, digest.Digest(h.String())) {
 		if fi, err := os.Stat(f); err == nil && fi.Size() == size {

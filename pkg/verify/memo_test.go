@@ -20,10 +20,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/lambdaimg/lambdaimg/internal/hashed"
 	"github.com/lambdaimg/lambdaimg/internal/layerscan"
 	"github.com/lambdaimg/lambdaimg/pkg/catalog"
 	"github.com/lambdaimg/lambdaimg/pkg/registrytest"
 	"github.com/lambdaimg/lambdaimg/pkg/verify"
+	"github.com/opencontainers/go-digest"
 )
 
 // layoutOf writes spec's image into a fresh OCI layout and returns the
@@ -302,5 +304,60 @@ func TestKeptScanOfADamagedLayer(t *testing.T) {
 	}
 	if n := layerscan.Decompressed() - before; n == 0 {
 		t.Error("the damaged layer was not read")
+	}
+}
+
+// TestGateKnownBlobs: a layout's layer file that this process hashed as
+// it wrote it (package hashed: an export through the blob pool) is not
+// hashed again by the gate, nor by its memo; one it did not is. Shown with
+// a layer changed behind its file's metadata (size and time restored)
+// after a first check: only a hash sees that.
+func TestGateKnownBlobs(t *testing.T) {
+	target := &catalog.Target{Runtime: &catalog.Runtime{ID: "python3.12"}, Variant: "debian"}
+	v, err := verify.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hashed.Reset)
+	for _, memo := range []bool{false, true} {
+		for _, known := range []bool{false, true} {
+			t.Run(fmt.Sprintf("memo=%v,known=%v", memo, known), func(t *testing.T) {
+				layerscan.Reset()
+				hashed.Reset()
+				dir, desc, m := layoutOf(t, registrytest.ImageSpec{Runtime: "python3.12", Arch: "x86_64", Docker: true})
+				if known {
+					for _, l := range m.Layers {
+						hashed.Record(blob(dir, l.Digest), digest.Digest(l.Digest.String()))
+					}
+				}
+				var opts []verify.GateOption
+				if memo {
+					opts = append(opts, verify.WithMemo(verify.NewMemo(t.TempDir())))
+				}
+				g := verify.NewGate(v, opts...)
+				if _, err := g.Check(context.Background(), dir, desc, target); err != nil {
+					t.Fatal(err)
+				}
+				p := blob(dir, m.Layers[0].Digest)
+				fi, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				flip(t, p)
+				if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+					t.Fatal(err)
+				}
+				rep, err := g.Check(context.Background(), dir, desc, target)
+				if known && err != nil {
+					t.Errorf("a layer hashed as it was written was hashed again: %v", err)
+				}
+				if !known && err == nil {
+					t.Error("a layer changed since the first check, not known as hashed, passed")
+				}
+				if r, ok := rep.(verify.Report); known && memo && (!ok || !r.Memo) {
+					t.Errorf("the memo was not replayed for known blobs: %+v", rep)
+				}
+			})
+		}
 	}
 }

@@ -41,7 +41,8 @@ type Report struct {
 	// every blob of the image was hashed and found intact (see Memo).
 	Memo bool `json:"memo,omitempty"`
 	// layersIntact: every layer was read, and its bytes had the digest
-	// and size the manifest gives (a Memo records only such a pass).
+	// and size the manifest gives, hashed as they were read or known to
+	// (package hashed) (a Memo records only such a pass).
 	layersIntact bool
 }
 

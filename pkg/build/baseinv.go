@@ -70,8 +70,9 @@ func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Ar
 		return inv, nil
 	}
 	// The inventory of the image its digest names, kept by that digest:
-	// a layer scanned in this run (the built image's copy of the base
-	// layer, hashed when the verify gate read it) is not fetched again.
+	// a layer scanned in this run (the base layer the read-ahead read,
+	// or the built image's copy the verify gate read) is not fetched
+	// again.
 	inv, err := inventory.Read(ref, layerscan.NamedImage(img), nil)
 	if err != nil {
 		return nil, registry.ScrubError(err)
@@ -83,8 +84,14 @@ func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Ar
 // image is remoteImage(ctx, ref, arch), read once per Build: the
 // read-ahead (warm) and the inventory (get) of a base ask the registry for
 // its manifest once between them.
+// A failure is not kept: the next caller asks the registry again (the
+// read-ahead's failures change nothing for the inventory).
 func (bi *baseInventories) image(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, error) {
-	return bi.images.Do(ref+" "+string(arch), func() (v1.Image, error) { return remoteImage(ctx, ref, arch) })
+	img, err := bi.images.Do(ref+" "+string(arch), func() (v1.Image, error) { return remoteImage(ctx, ref, arch) })
+	if err != nil {
+		return remoteImage(ctx, ref, arch)
+	}
+	return img, nil
 }
 
 // remoteImage is the image ref names for arch in its registry, read with
@@ -105,8 +112,9 @@ func remoteImage(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, 
 }
 
 // warm reads the layers of the base image ref for arch (layerscan.Warm),
-// once per Build: the built image's copies of them are then hashed, not
-// decompressed, when the gates and the package record read them. Each
+// once per Build: the built image's copies of them are then at most
+// hashed, not decompressed, when the gates and the package record read
+// them. Each
 // layer pool lacks is fetched into pool first, so that the builder need
 // not send it at the export (even when its scan is kept: the download
 // runs beside the build, and a blob GET is not an image pull for a
@@ -149,8 +157,7 @@ func warmLayer(ctx context.Context, l v1.Layer, pool *blobpool.Pool) error {
 			return err
 		}
 	}
-	// Every blob of the pool hashes to its name (see blobpool).
-	return layerscan.Warm(ctx, layerscan.Intact(pooled{Layer: l, pool: pool, d: dg, size: size}))
+	return layerscan.Warm(ctx, pooled{Layer: l, pool: pool, d: dg, size: size})
 }
 
 // fetch writes l's compressed bytes to a new blob of the pool.

@@ -104,6 +104,20 @@ func TestBaseImageReadOnce(t *testing.T) {
 	}
 }
 
+// TestBaseImageFailureNotKept: a base the read-ahead could not read (not
+// pushed yet) is asked for again by the inventory, which then reads it.
+func TestBaseImageFailureNotKept(t *testing.T) {
+	srv := registrytest.Start(t)
+	ref := srv.Host + "/base:later"
+	bi, ctx := &baseInventories{}, context.Background()
+	bi.warm(ctx, ref, catalog.X86_64, blobpool.New(t.TempDir()))
+	pushBase(t, srv, "base:later",
+		registrytest.File{Path: "var/lib/dpkg/status", Data: []byte("Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n\n")})
+	if _, err := bi.get(ctx, ref, catalog.X86_64); err != nil {
+		t.Errorf("the inventory after a failed read-ahead: %v", err)
+	}
+}
+
 // pushBase writes a one-layer image of files to srv as repo:tag and
 // returns its reference: a stand-in base image for the tests that read a
 // base's inventory.

@@ -95,8 +95,18 @@ func (b *Builder) Build(ctx context.Context, jobs []Job) ([]Result, error) {
 	}
 	// The run's blobs (base layers read ahead, blobs exported), and the
 	// store's: an export takes those from here, not from the builder.
-	b.blobs = blobpool.New(filepath.Join(workDir, ".blobs"), filepath.Join(b.store.Dir(), "blobs"))
-	defer os.RemoveAll(filepath.Join(workDir, ".blobs"))
+	// The pool trusts the blobs of its own directory, so it is one of
+	// this run's own: not one a crashed or concurrent run left in
+	// workDir (--contexts).
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return nil, err
+	}
+	poolDir, err := os.MkdirTemp(workDir, ".blobs-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(poolDir)
+	b.blobs = blobpool.New(poolDir, filepath.Join(b.store.Dir(), "blobs"))
 	preps := map[*render.Context]*prepared{}
 	for _, j := range jobs {
 		if _, ok := preps[j.Context]; ok {

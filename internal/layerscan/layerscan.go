@@ -125,8 +125,9 @@ const cacheMax = 256
 // damaged copy: a caller always gets the scan of the bytes l holds (of
 // the content its digest names, for a Named layer: see Named). A kept
 // scan is given to an Intact layer without hashing its bytes, which the
-// caller knows to hash to its digest (see Intact). Reads of one digest take turns, so that concurrent
-// jobs on one base image read its layers once, not once each.
+// caller knows to hash to its digest (see Intact). Reads of one digest
+// take turns, so that concurrent jobs on one base image read its layers
+// once, not once each.
 func Read(ctx context.Context, l v1.Layer) (*Scan, error) {
 	i, trusted := l.(intact)
 	if trusted {

@@ -269,12 +269,12 @@ func (w *exportWriter) Commit(ctx context.Context, size int64, expected digest.D
 	if err != nil && !errors.Is(err, errdefs.ErrAlreadyExists) {
 		return err
 	}
-	if d := w.Writer.Digest(); err == nil && d != "" {
-		hashed.Record(w.s.blobPath(d), d) // the bytes just written, hashed by containerd
-	}
 	// Committed, the blob is named by its hash (containerd checks an
 	// expected digest, and names the file by the one it computed).
 	if d := w.Writer.Digest(); d != "" {
+		if err == nil {
+			hashed.Record(w.s.blobPath(d), d) // the bytes just written, hashed by containerd
+		}
 		w.s.pool.adopt(d, w.s.blobPath(d))
 	}
 	return err

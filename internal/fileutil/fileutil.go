@@ -56,7 +56,13 @@ func Verify(path string, d digest.Digest) error {
 		return err
 	}
 	defer f.Close()
-	got, err := d.Algorithm().FromReader(f)
+	return VerifyReader(f, d)
+}
+
+// VerifyReader checks that r holds the content d names, reading it to
+// the end; d must be valid (Verify checks).
+func VerifyReader(r io.Reader, d digest.Digest) error {
+	got, err := d.Algorithm().FromReader(r)
 	if err != nil {
 		return err
 	}

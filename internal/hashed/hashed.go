@@ -15,10 +15,10 @@
 package hashed
 
 import (
-	"fmt"
 	"os"
 	"sync"
 
+	"github.com/lambdaimg/lambdaimg/internal/fileutil"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -98,12 +98,8 @@ func Verify(path string, d digest.Digest) error {
 	if err != nil {
 		return err
 	}
-	got, err := d.Algorithm().FromReader(f)
-	if err != nil {
+	if err := fileutil.VerifyReader(f, d); err != nil {
 		return err
-	}
-	if got != d {
-		return fmt.Errorf("blob %s holds content with digest %s", d, got)
 	}
 	if after, err := f.Stat(); err == nil && after.Size() == before.Size() && after.ModTime().Equal(before.ModTime()) {
 		RecordInfo(before, d)

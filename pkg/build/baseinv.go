@@ -83,9 +83,9 @@ func (bi *baseInventories) read(ctx context.Context, ref string, arch catalog.Ar
 
 // image is remoteImage(ctx, ref, arch), read once per Build: the
 // read-ahead (warm) and the inventory (get) of a base ask the registry for
-// its manifest once between them.
-// A failure is not kept: the next caller asks the registry again (the
-// read-ahead's failures change nothing for the inventory).
+// its manifest once between them. A failure is not kept: the next caller
+// asks the registry again (the read-ahead's failures change nothing for
+// the inventory).
 func (bi *baseInventories) image(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, error) {
 	img, err := bi.images.Do(ref+" "+string(arch), func() (v1.Image, error) { return remoteImage(ctx, ref, arch) })
 	if err != nil {
@@ -114,9 +114,8 @@ func remoteImage(ctx context.Context, ref string, arch catalog.Arch) (v1.Image, 
 // warm reads the layers of the base image ref for arch (layerscan.Warm),
 // once per Build: the built image's copies of them are then at most
 // hashed, not decompressed, when the gates and the package record read
-// them. Each
-// layer pool lacks is fetched into pool first, so that the builder need
-// not send it at the export (even when its scan is kept: the download
+// them. Each layer pool lacks is fetched into pool first, so that the
+// builder need not send it at the export (even when its scan is kept: the download
 // runs beside the build, and a blob GET is not an image pull for a
 // registry's rate limits), and read from there: the registry's pace never
 // holds up a reader of the layer (see layerscan.Read). Its errors change

@@ -314,11 +314,12 @@ func Stop(ctx context.Context, stateDir string) error {
 	if err := terminate(pid); err != nil {
 		return fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
 	}
+	// A process that is exiting leaves /proc's view of it (isOurs) before
+	// the kernel closes its files: its lock can outlive it by a moment,
+	// so Stop also waits for the lock, until the deadline.
 	for i := 0; i < 100; i++ {
-		if !isOurs(pid, stateDir) {
-			if !lockHeld(stateDir) {
-				os.Remove(pidFile(stateDir))
-			}
+		if !isOurs(pid, stateDir) && !lockHeld(stateDir) {
+			os.Remove(pidFile(stateDir))
 			return nil
 		}
 		select {
@@ -326,6 +327,9 @@ func Stop(ctx context.Context, stateDir string) error {
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+	if !isOurs(pid, stateDir) {
+		return nil // gone; another process holds the lock (Status says which)
 	}
 	return fmt.Errorf("buildkitd (pid %d) did not stop within 10s", pid)
 }
